@@ -1,0 +1,68 @@
+# The assistant's workflow. The README promises two commands: `make run` and `make test`.
+# Everything else here is a step those two use, or a tool for developers.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+RASA      := $(VENV)/bin/rasa
+WEBCHAT   := web/node_modules/rasa-webchat/lib/index.js
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+# A model is named after the content of everything that shapes it, so `models/`
+# either holds the model for the current data and config or training is due.
+MODEL_INPUTS := config.yml $(sort $(shell find domain data components lexicons -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+MODEL_HASH   := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
+MODEL        := models/tms-$(MODEL_HASH).tar.gz
+
+.PHONY: help setup run test train validate test-unit test-stories test-e2e shell clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+setup: $(VENV)/.installed $(WEBCHAT)  ## create the venv and install the widget (done by run and test)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt .python-version
+	@scripts/setup_venv.sh $(VENV)
+	@touch $@
+
+$(WEBCHAT): web/package.json web/package-lock.json
+	@echo "==> Installing the chat widget from the npm registry"
+	@cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+train: $(MODEL)  ## train a model unless models/ already holds one for the current data and config
+
+$(MODEL): $(VENV)/.installed
+	@echo "==> Training $(MODEL)"
+	@$(RASA) train --config config.yml --domain domain --data data --out models \
+		--fixed-model-name tms-$(MODEL_HASH)
+
+run: setup train  ## start the assistant: action server, Rasa server, demo page
+	@$(PY) scripts/run_assistant.py --model $(MODEL)
+
+validate: $(VENV)/.installed  ## check training data and domain
+	@$(PY) scripts/validate_data.py
+
+test-unit: $(VENV)/.installed
+	@$(PY) -m pytest -q tests/unit
+
+test-stories: setup train
+	@$(RASA) test core --model $(MODEL) --stories tests/test_stories \
+		--fail-on-prediction-errors --out results/test_stories
+
+test-e2e: setup train
+	@$(PY) -m pytest -q tests/e2e --model $(MODEL)
+
+test: setup validate test-unit train test-stories test-e2e  ## set up and run the whole suite
+
+shell: setup train  ## talk to the assistant in the terminal (starts the action server too)
+	@$(PY) scripts/run_assistant.py --model $(MODEL) --shell
+
+clean:  ## remove trained models and test output (keeps conversations)
+	rm -rf models/*.tar.gz results .pytest_cache

@@ -1,0 +1,80 @@
+"""Validation of the candidacy checklist's answers, and the action that restarts it.
+
+Every answer arrives as the text of the reply (domain/checklist.yml maps each slot
+from the text only while the form asks for it). Each slot has a kind that says how
+to read it; a reply that is not an answer is re-asked with a hint, and after
+SKIP_OFFER_AFTER misses in a row the person is offered to skip the question.
+"""
+
+from typing import Any, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer_parsing import NOT_APPLICABLE, parse_age, parse_yes_no
+from actions.checklist_outcome import CHECKLIST_SLOTS, clear_answers
+from actions.medications import count_medications
+
+SKIP_OFFER_AFTER = 2
+
+# slot kind -> (reader of (text, intent), hint response)
+READERS: Dict[Text, Callable[[Text, Optional[Text]], Any]] = {
+    "yes_no": parse_yes_no,
+    "medication_count": count_medications,
+    "age": lambda text, intent: parse_age(text),
+}
+SLOT_KINDS = {slot: "yes_no" for slot in CHECKLIST_SLOTS}
+SLOT_KINDS.update({"antidepressant_count": "medication_count", "age": "age"})
+
+
+def read_answer(slot: Text, text: Any, intent: Optional[Text]) -> Any:
+    """The value of a checklist answer, or None when the reply does not answer."""
+    return READERS[SLOT_KINDS[slot]](str(text or ""), intent)
+
+
+class ValidateCandidacyForm(FormValidationAction):
+    """Turns each reply into a clean value, or re-asks with a hint."""
+
+    def name(self) -> Text:
+        return "validate_candidacy_form"
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        events: List[EventType] = []
+        for slot, raw in tracker.slots_to_validate().items():
+            if slot not in SLOT_KINDS:
+                continue
+            value = read_answer(slot, raw, intent)
+            if value is None:
+                events += self._reject(slot, dispatcher, tracker)
+                continue
+            events += [SlotSet(slot, value), SlotSet("checklist_retries", 0)]
+            if slot == "antidepressant_count" and value == 0:
+                # No medication tried: "did they cause side effects?" does not apply.
+                events.append(SlotSet("medication_side_effects", NOT_APPLICABLE))
+        return events
+
+    @staticmethod
+    def _reject(
+        slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[EventType]:
+        misses = int(tracker.get_slot("checklist_retries") or 0) + 1
+        dispatcher.utter_message(response=f"utter_hint_{SLOT_KINDS[slot]}")
+        if misses >= SKIP_OFFER_AFTER:
+            dispatcher.utter_message(response="utter_offer_skip")
+        return [SlotSet(slot, None), SlotSet("checklist_retries", misses)]
+
+
+class ActionResetChecklist(Action):
+    """Forgets the checklist answers so that it starts again from the first question."""
+
+    def name(self) -> Text:
+        return "action_reset_checklist"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return clear_answers() + [SlotSet("checklist_outcome", None)]

@@ -1,0 +1,1 @@
+"""Developer scripts: the launcher behind `make run`, the demo page server, checks."""
