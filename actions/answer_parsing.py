@@ -32,7 +32,7 @@ def _has_phrase(text: str, phrases: List[str]) -> bool:
 def parse_skip(text: str, intent: Optional[str]) -> bool:
     """True when the person asks to skip the question."""
     words = load_lexicon("answers")
-    return intent == "skip_question" or _has_phrase(normalise(text), words["skip"])
+    return intent == "skip_question" or _has_phrase(normalise(text), words["skip_words"])
 
 
 def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[str]:
@@ -45,12 +45,12 @@ def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[str]:
     clean = normalise(text)
     if parse_skip(text, intent):
         return SKIPPED
-    if intent == "unsure" or _has_phrase(clean, words["unsure"]):
+    if intent == "unsure" or _has_phrase(clean, words["unsure_words"]):
         return UNSURE
     if intent in ("affirm", "deny"):
         return INTENT_ANSWERS[intent]
-    said_yes = _has_phrase(clean, words["yes"])
-    said_no = _has_phrase(clean, words["no"])
+    said_yes = _has_phrase(clean, words["yes_words"])
+    said_no = _has_phrase(clean, words["no_words"])
     if said_yes != said_no:
         return YES if said_yes else NO
     return None

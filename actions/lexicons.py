@@ -17,4 +17,6 @@ def load_lexicon(name: str) -> Dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a mapping")
+    if "True" in str(data) or "False" in str(data):
+        raise ValueError(f"{path}: quote yes/no/on/off/true/false, YAML reads them as booleans")
     return data

@@ -135,4 +135,8 @@ def read_lexicon(path: Path) -> Dict[str, Any]:
         raise ValueError(f"cannot read crisis lexicon {path}: {error}")
     if not isinstance(lexicon, dict) or not lexicon.get("phrases"):
         raise ValueError(f"crisis lexicon {path} has no phrases")
+    words = [*lexicon["phrases"], *(lexicon.get("benign") or [])]
+    words += [w for forms in (lexicon.get("forms") or {}).values() for w in forms]
+    if not all(isinstance(word, str) for word in words):
+        raise ValueError(f"crisis lexicon {path}: quote yes/no/on/off, YAML reads them as booleans")
     return lexicon

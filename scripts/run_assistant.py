@@ -1,8 +1,9 @@
 """`make run`: starts the action server, the Rasa server and the demo page, then waits.
 
 Prints the URLs once everything answers, and on Ctrl-C (or SIGTERM) stops all of it
-cleanly. The end-to-end tests start the assistant through this same script, on
-other ports, so what is tested is what `make run` runs.
+cleanly. The end-to-end tests start the assistant through AssistantServers, on
+other ports and with their own conversation database, so what is tested is what
+`make run` runs.
 """
 
 import argparse
@@ -14,11 +15,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, List, Optional
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from scripts.serve_web import start_web_server  # noqa: E402
 
@@ -26,44 +31,103 @@ STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 10
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", required=True, help="trained model (.tar.gz)")
-    parser.add_argument("--rasa-port", type=int, default=5005)
-    parser.add_argument("--action-port", type=int, default=5055)
-    parser.add_argument("--web-port", type=int, default=8080)
-    parser.add_argument("--endpoints", default="endpoints.yml")
-    parser.add_argument("--credentials", default="credentials.yml")
-    parser.add_argument("--log-dir", help="write each server's output to a file here")
-    parser.add_argument(
-        "--api-token", default=os.environ.get("RASA_API_TOKEN"),
-        help="enable Rasa's HTTP API, protected by this token (off when unset)",
-    )
-    parser.add_argument("--no-action-server", action="store_true",
-                        help="do not start the action server (fault tests)")
-    parser.add_argument("--shell", action="store_true",
-                        help="chat in this terminal (rasa shell) instead of serving")
-    return parser.parse_args(argv)
+@dataclass
+class AssistantServers:
+    """The assistant's three servers on chosen ports, started and stopped together."""
 
+    model: str
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8080
+    endpoints: str = "endpoints.yml"
+    credentials: str = "credentials.yml"
+    tracker_db: Optional[str] = None
+    log_dir: Optional[str] = None
+    api_token: Optional[str] = None
+    actions: Optional[subprocess.Popen] = field(default=None, init=False)
+    rasa: Optional[subprocess.Popen] = field(default=None, init=False)
+    web: Optional[object] = field(default=None, init=False)
 
-def endpoints_for(args: argparse.Namespace, run_dir: Path) -> Path:
-    """The endpoints file, pointed at this run's action server port."""
-    source = ROOT / args.endpoints
-    if args.action_port == 5055:
-        return source
-    text = source.read_text(encoding="utf-8").replace(
-        "localhost:5055", f"localhost:{args.action_port}"
-    )
-    target = run_dir / f"endpoints.{args.rasa_port}.yml"
-    target.write_text(text, encoding="utf-8")
-    return target
+    @property
+    def rasa_url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
 
+    @property
+    def processes(self) -> List[subprocess.Popen]:
+        return [p for p in (self.rasa, self.actions) if p is not None]
 
-def output_for(args: argparse.Namespace, name: str) -> Optional[IO]:
-    if not args.log_dir:
-        return None
-    Path(args.log_dir).mkdir(parents=True, exist_ok=True)
-    return open(Path(args.log_dir) / f"{name}.log", "ab")
+    def _output(self, name: str) -> Optional[IO]:
+        if not self.log_dir:
+            return None
+        Path(self.log_dir).mkdir(parents=True, exist_ok=True)
+        return open(Path(self.log_dir) / f"{name}.log", "ab")
+
+    def effective_endpoints(self) -> Path:
+        """endpoints.yml pointed at this run's action server and conversation database."""
+        source = ROOT / self.endpoints
+        if self.action_port == 5055 and not self.tracker_db:
+            return source
+        config = yaml.safe_load(source.read_text(encoding="utf-8"))
+        config["action_endpoint"]["url"] = f"http://localhost:{self.action_port}/webhook"
+        if self.tracker_db:
+            config["tracker_store"]["db"] = self.tracker_db
+        target = ROOT / "var" / f"endpoints.{self.rasa_port}.yml"
+        target.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return target
+
+    def start_actions(self) -> None:
+        """Starts the action server and waits until it answers its health check."""
+        self.actions = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+             "--port", str(self.action_port)],
+            cwd=ROOT, stdout=self._output("actions"), stderr=subprocess.STDOUT,
+        )
+        wait_until_up(f"http://localhost:{self.action_port}/health", self.actions, "action server")
+
+    def stop_actions(self) -> None:
+        """Stops the action server (the fault tests use this)."""
+        if self.actions is not None:
+            stop([self.actions])
+            self.actions = None
+
+    def rasa_command(self, shell: bool = False) -> List[str]:
+        command = [
+            sys.executable, "-m", "rasa", "shell" if shell else "run",
+            "--model", self.model, "--endpoints", str(self.effective_endpoints()),
+        ]
+        if shell:
+            return command
+        command += [
+            "--credentials", self.credentials, "--port", str(self.rasa_port),
+            "--cors", f"http://localhost:{self.web_port}",
+        ]
+        if self.api_token:
+            command += ["--enable-api", "--auth-token", self.api_token]
+        return command
+
+    def start_rasa(self) -> None:
+        """Starts the Rasa server and waits until its channels answer."""
+        self.rasa = subprocess.Popen(
+            self.rasa_command(), cwd=ROOT, stdout=self._output("rasa"), stderr=subprocess.STDOUT
+        )
+        wait_until_up(f"{self.rasa_url}/webhooks/rest/", self.rasa, "Rasa server")
+
+    def start_web(self) -> None:
+        """Serves the demo page, pointed at this run's Rasa server."""
+        self.web = start_web_server(self.web_port, rasa_url=self.rasa_url)
+
+    def start(self) -> None:
+        (ROOT / "var").mkdir(exist_ok=True)
+        self.start_actions()
+        self.start_rasa()
+        self.start_web()
+
+    def stop(self) -> None:
+        if self.web is not None:
+            self.web.shutdown()
+            self.web = None
+        stop(self.processes)
+        self.rasa = self.actions = None
 
 
 def wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
@@ -71,7 +135,7 @@ def wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{name} exited with code {process.returncode} during start-up")
+            raise RuntimeError(f"{name} exited with code {process.returncode} during start-up")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -79,7 +143,7 @@ def wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
         time.sleep(0.25)
-    raise SystemExit(f"{name} did not answer at {url} within {STARTUP_TIMEOUT_S} s")
+    raise RuntimeError(f"{name} did not answer at {url} within {STARTUP_TIMEOUT_S} s")
 
 
 def stop(processes: List[subprocess.Popen]) -> None:
@@ -96,75 +160,64 @@ def stop(processes: List[subprocess.Popen]) -> None:
             process.wait()
 
 
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="trained model (.tar.gz)")
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--action-port", type=int, default=5055)
+    parser.add_argument("--web-port", type=int, default=8080)
+    parser.add_argument("--log-dir", help="write each server's output to a file here")
+    parser.add_argument(
+        "--api-token", default=os.environ.get("RASA_API_TOKEN"),
+        help="enable Rasa's HTTP API, protected by this token (off when unset)",
+    )
+    parser.add_argument("--shell", action="store_true",
+                        help="chat in this terminal (rasa shell) instead of serving")
+    return parser.parse_args(argv)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     os.chdir(ROOT)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    run_dir = ROOT / "var"
-    run_dir.mkdir(exist_ok=True)
-    python = sys.executable
-    processes: List[subprocess.Popen] = []
+    servers = AssistantServers(
+        model=args.model, rasa_port=args.rasa_port, action_port=args.action_port,
+        web_port=args.web_port, log_dir=args.log_dir, api_token=args.api_token,
+    )
     stopping = threading.Event()
-
-    def on_signal(signum, frame):
-        stopping.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        if not args.no_action_server:
-            print(f"==> Starting the action server on port {args.action_port}", flush=True)
-            actions = subprocess.Popen(
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(args.action_port)],
-                stdout=output_for(args, "actions"), stderr=subprocess.STDOUT,
-            )
-            processes.append(actions)
-            wait_until_up(f"http://localhost:{args.action_port}/health", actions, "action server")
-
-        rasa_command = [
-            python, "-m", "rasa", "shell" if args.shell else "run",
-            "--model", args.model,
-            "--endpoints", str(endpoints_for(args, run_dir)),
-        ]
+        (ROOT / "var").mkdir(exist_ok=True)
+        print(f"==> Starting the action server on port {args.action_port}", flush=True)
+        servers.start_actions()
         if args.shell:
-            shell = subprocess.Popen(rasa_command)
-            processes.append(shell)
-            shell.wait()
-            return 0
-
-        rasa_command += [
-            "--credentials", args.credentials,
-            "--port", str(args.rasa_port),
-            "--cors", f"http://localhost:{args.web_port}",
-        ]
-        if args.api_token:
-            rasa_command += ["--enable-api", "--auth-token", args.api_token]
-        print(f"==> Starting the Rasa server on port {args.rasa_port} (loading the model)", flush=True)
-        rasa = subprocess.Popen(rasa_command, stdout=output_for(args, "rasa"), stderr=subprocess.STDOUT)
-        processes.append(rasa)
-        wait_until_up(f"http://localhost:{args.rasa_port}/webhooks/rest/", rasa, "Rasa server")
-
-        web = start_web_server(args.web_port, rasa_url=f"http://localhost:{args.rasa_port}")
+            return subprocess.call(servers.rasa_command(shell=True), cwd=ROOT)
+        print(f"==> Starting the Rasa server on port {args.rasa_port} (loading the model)",
+              flush=True)
+        servers.start_rasa()
+        servers.start_web()
         print(
             "\n"
             f"  Demo chat page:   http://localhost:{args.web_port}/\n"
-            f"  REST webhook:     http://localhost:{args.rasa_port}/webhooks/rest/webhook\n"
-            f"  Socket.IO:        http://localhost:{args.rasa_port}/socket.io\n"
+            f"  REST webhook:     {servers.rasa_url}/webhooks/rest/webhook\n"
+            f"  Socket.IO:        {servers.rasa_url}/socket.io\n"
             f"  Action server:    http://localhost:{args.action_port}/webhook\n"
             "\n  The assistant is ready. Press Ctrl-C to stop.\n",
             flush=True,
         )
         while not stopping.is_set():
-            if any(process.poll() is not None for process in processes):
+            if any(process.poll() is not None for process in servers.processes):
                 print("A server stopped unexpectedly; shutting down.", flush=True)
                 return 1
             stopping.wait(0.5)
-        web.shutdown()
         print("\n==> Stopping", flush=True)
         return 0
+    except RuntimeError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
     finally:
-        stop(processes)
+        servers.stop()
 
 
 if __name__ == "__main__":

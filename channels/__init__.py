@@ -1,0 +1,1 @@
+"""Input channels of the project's own, referenced from credentials.yml."""

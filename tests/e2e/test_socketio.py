@@ -1,0 +1,70 @@
+"""The web chat's socket.io channel: replies arrive, and a reload keeps the conversation."""
+
+import asyncio
+import uuid
+
+import socketio
+
+from tests.e2e.conftest import API_TOKEN
+
+import requests
+
+REPLY_TIMEOUT_S = 20
+
+
+async def converse(url, session_id, text):
+    """Connects like the widget does, sends one message and collects the replies."""
+    client = socketio.AsyncClient(reconnection=False)
+    replies, confirmed = [], asyncio.Event()
+    got_reply = asyncio.Event()
+
+    @client.on("session_confirm")
+    async def on_confirm(data):
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def on_reply(data):
+        replies.append(data)
+        got_reply.set()
+
+    await client.connect(url, socketio_path="/socket.io/", transports=["websocket"])
+    await client.emit("session_request", {"session_id": session_id})
+    await asyncio.wait_for(confirmed.wait(), REPLY_TIMEOUT_S)
+    await client.emit("user_uttered", {"message": text, "session_id": session_id})
+    await asyncio.wait_for(got_reply.wait(), REPLY_TIMEOUT_S)
+    await asyncio.sleep(1.0)  # let the rest of the reply arrive
+    await client.disconnect()
+    return replies
+
+
+def user_texts(assistant, session_id):
+    tracker = requests.get(
+        f"{assistant.rasa_url}/conversations/{session_id}/tracker",
+        params={"token": API_TOKEN}, timeout=30,
+    ).json()
+    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+
+def test_a_reply_reaches_the_browser_and_a_reload_keeps_the_conversation(assistant):
+    session_id = uuid.uuid4().hex
+    first = asyncio.run(converse(assistant.rasa_url, session_id, "hi"))
+    assert "welcome" in first[0]["text"].lower()
+    assert [button["title"] for button in first[0]["quick_replies"]], "quick replies are sent"
+
+    # A page reload opens a new socket with the same stored session id.
+    second = asyncio.run(converse(assistant.rasa_url, session_id, "is it like ECT?"))
+    assert "anesthesia" in second[0]["text"]
+    assert user_texts(assistant, session_id) == ["hi", "is it like ECT?"]
+
+
+def test_another_visitor_gets_a_separate_conversation(assistant):
+    mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
+    asyncio.run(converse(assistant.rasa_url, mine, "what does tms cost?"))
+    asyncio.run(converse(assistant.rasa_url, theirs, "hello"))
+    assert user_texts(assistant, mine) == ["what does tms cost?"]
+    assert user_texts(assistant, theirs) == ["hello"]
+
+
+def test_a_crisis_message_over_socketio_gets_the_resources_first(assistant):
+    replies = asyncio.run(converse(assistant.rasa_url, uuid.uuid4().hex, "i want to end my life"))
+    assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
