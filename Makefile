@@ -57,7 +57,7 @@ test-stories: setup train
 		--fail-on-prediction-errors --out results/test_stories
 
 test-e2e: setup train
-	@$(PY) -m pytest -q tests/e2e --model $(MODEL)
+	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/e2e
 
 test: setup validate test-unit train test-stories test-e2e  ## set up and run the whole suite
 

@@ -17,6 +17,17 @@ def load_lexicon(name: str) -> Dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a mapping")
-    if "True" in str(data) or "False" in str(data):
+    if _holds_boolean(data):
         raise ValueError(f"{path}: quote yes/no/on/off/true/false, YAML reads them as booleans")
     return data
+
+
+def _holds_boolean(value: Any) -> bool:
+    """True if a bare yes/no/on/off/true/false became a boolean anywhere in the data."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_boolean(key) or _holds_boolean(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_boolean(item) for item in value)
+    return False

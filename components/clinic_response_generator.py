@@ -33,5 +33,5 @@ class ClinicResponseGenerator(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
         """Generates the response with clinic facts available to its template."""
-        values = {**self.clinic_values, **kwargs}
-        return await super().generate(utter_action, tracker, output_channel, **values)
+        values = {**self.clinic_values, **tracker.current_slot_values()}
+        return self.generate_from_slots(utter_action, values, output_channel, **kwargs)

@@ -2,7 +2,8 @@
 
 Two detectors, either one is enough (content/crisis.md):
 - the crisis lexicon (components/crisis_lexicon.py), deterministic, on every message;
-- the trained classifier, whose top intent counts even when FallbackClassifier
+- the trained classifier, when its top intent is `crisis` with at least
+  `classifier_threshold` confidence; this counts even when FallbackClassifier
   replaced it with nlu_fallback for low confidence.
 When either fires, the message's intent becomes `crisis` with confidence 1.0, and
 the parse result says which detector fired (never the text) under `crisis_detection`.
@@ -41,7 +42,11 @@ class CrisisSafetyNet(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Where the lexicon lives and which intent means crisis."""
-        return {"lexicon": "lexicons/crisis.yml", "crisis_intent": "crisis"}
+        return {
+            "lexicon": "lexicons/crisis.yml",
+            "crisis_intent": "crisis",
+            "classifier_threshold": 0.0,
+        }
 
     def __init__(
         self,
@@ -108,7 +113,8 @@ class CrisisSafetyNet(GraphComponent):
             self._mark_crisis(message)
         return messages
 
-    def _classifier_says_crisis(self, message: Message) -> bool:
+    def _classifier_crisis_confidence(self, message: Message) -> float:
+        """The classifier's confidence in `crisis` if it ranked it first, else 0."""
         ranking = message.get(INTENT_RANKING_KEY) or []
         classified = next(
             (entry for entry in ranking if entry.get(INTENT_NAME_KEY) != FALLBACK_INTENT),
@@ -116,15 +122,22 @@ class CrisisSafetyNet(GraphComponent):
         )
         if classified is None:
             classified = message.get(INTENT) or {}
-        return classified.get(INTENT_NAME_KEY) == self._crisis_intent
+        if classified.get(INTENT_NAME_KEY) != self._crisis_intent:
+            return 0.0
+        return float(classified.get("confidence") or 0.0)
 
     def _mark_crisis(self, message: Message) -> None:
         text = message.get(TEXT) or ""
         by_lexicon = bool(self._lexicon and text and self._lexicon.is_crisis(text))
-        by_classifier = self._classifier_says_crisis(message)
+        confidence = self._classifier_crisis_confidence(message)
+        by_classifier = confidence > 0 and confidence >= self._config["classifier_threshold"]
         message.set(
             DETECTION_KEY,
-            {"lexicon": by_lexicon, "classifier": by_classifier},
+            {
+                "lexicon": by_lexicon,
+                "classifier": by_classifier,
+                "classifier_confidence": round(confidence, 4),
+            },
             add_to_output=True,
         )
         if not (by_lexicon or by_classifier):

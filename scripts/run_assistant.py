@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, List, Optional
+from typing import IO, Dict, List, Optional
 
 import yaml
 
@@ -44,6 +44,7 @@ class AssistantServers:
     tracker_db: Optional[str] = None
     log_dir: Optional[str] = None
     api_token: Optional[str] = None
+    env: Dict[str, str] = field(default_factory=dict)
     actions: Optional[subprocess.Popen] = field(default=None, init=False)
     rasa: Optional[subprocess.Popen] = field(default=None, init=False)
     web: Optional[object] = field(default=None, init=False)
@@ -108,7 +109,8 @@ class AssistantServers:
     def start_rasa(self) -> None:
         """Starts the Rasa server and waits until its channels answer."""
         self.rasa = subprocess.Popen(
-            self.rasa_command(), cwd=ROOT, stdout=self._output("rasa"), stderr=subprocess.STDOUT
+            self.rasa_command(), cwd=ROOT, stdout=self._output("rasa"), stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
         )
         wait_until_up(f"{self.rasa_url}/webhooks/rest/", self.rasa, "Rasa server")
 
@@ -202,6 +204,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"  Demo chat page:   http://localhost:{args.web_port}/\n"
             f"  REST webhook:     {servers.rasa_url}/webhooks/rest/webhook\n"
             f"  Socket.IO:        {servers.rasa_url}/socket.io\n"
+            f"  SMS (Twilio):     {servers.rasa_url}/webhooks/twilio/webhook"
+            f"{'' if os.environ.get('TWILIO_AUTH_TOKEN') else '  (off: TWILIO_AUTH_TOKEN unset)'}\n"
             f"  Action server:    http://localhost:{args.action_port}/webhook\n"
             "\n  The assistant is ready. Press Ctrl-C to stop.\n",
             flush=True,

@@ -1,9 +1,10 @@
 """`make validate`: rasa data validate, failing on every warning that matters.
 
 Rasa warns that a response "is not used in any story or rule" when only a form
-(utter_ask_<slot>) or a custom action (the checklist's outcomes, reasons and hints)
-sends it. Those are expected and are checked here instead: each such response must
-really be asked for by a form slot or named in actions/. Any other warning fails.
+(utter_ask_<slot>), a custom action (the checklist's outcomes, reasons and hints) or
+a channel (the SMS HELP reply) sends it. Those are expected and are checked here
+instead: each such response must really be asked for by a form slot or named in
+actions/ or channels/. Any other warning fails.
 """
 
 import re
@@ -18,8 +19,9 @@ WARNING = re.compile(r"UserWarning: (.*)")
 
 
 def responses_sent_from_code() -> tuple:
-    """Exact names and f-string prefixes of responses that actions/ sends."""
-    source = "\n".join(p.read_text() for p in Path("actions").glob("*.py"))
+    """Exact names and f-string prefixes of responses that actions/ and channels/ send."""
+    files = [*Path("actions").glob("*.py"), *Path("channels").glob("*.py")]
+    source = "\n".join(p.read_text() for p in files)
     exact = set(re.findall(r"[\"'](utter_\w+)[\"']", source))
     prefixes = set(re.findall(r"f[\"'](utter_\w+?)\{", source))
     return exact, prefixes

@@ -16,6 +16,8 @@ import requests
 from scripts.run_assistant import ROOT, AssistantServers
 
 API_TOKEN = "e2e-test-token"
+TWILIO_TEST_TOKEN = "e2e-twilio-auth-token"
+SMS_ENV = {"TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN, "SMS_SENDER_ID_KEY": "e2e-sender-key"}
 
 
 def newest_model() -> str:
@@ -39,6 +41,7 @@ def assistant(tmp_path_factory) -> AssistantServers:
         tracker_db=str(tmp_path_factory.mktemp("tracker") / "conversations.db"),
         log_dir=str(ROOT / "results" / "e2e-logs"),
         api_token=API_TOKEN,
+        env=SMS_ENV,
     )
     servers.start()
     yield servers

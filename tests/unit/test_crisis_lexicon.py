@@ -38,7 +38,7 @@ def lexicon():
 @pytest.fixture(scope="module")
 def safety_net():
     return CrisisSafetyNet(
-        {"lexicon": "lexicons/crisis.yml", "crisis_intent": "crisis"},
+        CrisisSafetyNet.get_default_config(),
         model_storage=None,
         resource=None,
         lexicon=read_lexicon(LEXICON_FILE),
@@ -104,7 +104,9 @@ def test_lexicon_hit_overrides_the_classifier(safety_net):
     safety_net.process([message])
     assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
     assert message.get(INTENT_RANKING_KEY)[0] == {"name": "crisis", "confidence": 1.0}
-    assert message.get("crisis_detection") == {"lexicon": True, "classifier": False}
+    assert message.get("crisis_detection") == {
+        "lexicon": True, "classifier": False, "classifier_confidence": 0.0
+    }
 
 
 def test_crisis_under_nlu_fallback_becomes_crisis(safety_net):
@@ -120,7 +122,9 @@ def test_crisis_under_nlu_fallback_becomes_crisis(safety_net):
     assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
     names = [entry["name"] for entry in message.get(INTENT_RANKING_KEY)]
     assert names[0] == "crisis" and "nlu_fallback" not in names
-    assert message.get("crisis_detection") == {"lexicon": False, "classifier": True}
+    assert message.get("crisis_detection") == {
+        "lexicon": False, "classifier": True, "classifier_confidence": 0.28
+    }
 
 
 def test_ordinary_message_keeps_its_intent(safety_net):
@@ -142,10 +146,14 @@ def test_parse_output_says_which_detector_fired_and_not_the_text(safety_net):
     message = classified("how much does TMS cost", [{"name": "ask_cost", "confidence": 0.9}])
     safety_net.process([message])
     output = message.as_dict(only_output_properties=True)
-    assert output["crisis_detection"] == {"lexicon": False, "classifier": False}
+    assert output["crisis_detection"] == {
+        "lexicon": False, "classifier": False, "classifier_confidence": 0.0
+    }
 
     message = classified("I want to end my life", [{"name": "greet", "confidence": 0.6}])
     safety_net.process([message])
     output = message.as_dict(only_output_properties=True)
-    assert output["crisis_detection"] == {"lexicon": True, "classifier": False}
+    assert output["crisis_detection"] == {
+        "lexicon": True, "classifier": False, "classifier_confidence": 0.0
+    }
     assert output[INTENT]["name"] == "crisis"

@@ -1,0 +1,290 @@
+"""SMS conversations through Twilio, safe to put on a real phone number.
+
+POST /webhooks/twilio/webhook, configured as the number's "A message comes in"
+webhook. What it adds to Rasa's own Twilio channel:
+
+- Every request must carry a valid X-Twilio-Signature (HMAC-SHA1 keyed with
+  TWILIO_AUTH_TOKEN over the URL Twilio called, PUBLIC_BASE_URL + path behind a
+  proxy); anything else gets 403 and never reaches the assistant. Without a token
+  the channel stays off (503) unless TWILIO_ALLOW_UNSIGNED=true, a development
+  switch that is logged loudly.
+- Replies go back in the webhook response as TwiML, GSM-7 only, at most 320
+  characters each, buttons as numbered choices (channels/sms_text.py); a reply of
+  "2" selects the second choice of the last question.
+- STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT opt the number out (no reply, nothing
+  sent until START/UNSTOP); HELP/INFO answers with the clinic's name and phone.
+  A crisis message is never swallowed: crisis detection runs first, and a crisis
+  message is answered even from an opted-out number.
+- A retried webhook (same MessageSid) gets the same reply without a second turn.
+- The conversation id is a keyed hash of the phone number, so the number appears
+  neither in the tracker store nor in the logs.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qsl
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from channels.sms_text import choice_payload, render_messages, to_gsm7, twiml
+
+logger = logging.getLogger(__name__)
+
+OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+OPT_IN_KEYWORDS = {"START", "UNSTOP"}
+HELP_KEYWORDS = {"HELP", "INFO"}
+OPTED_OUT_SLOT = "sms_opted_out"
+CRISIS_INTENT = "crisis"
+MAX_BODY_BYTES = 32 * 1024
+MAX_SMS_TEXT_CHARS = 1600  # the longest message Twilio delivers
+LAST_RESORT_REPLY = (
+    "Sorry, something went wrong. Please try again soon. "
+    "If you are in crisis, call or text 988, or call 911."
+)
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """Everything secret or deployment-specific comes from the environment."""
+
+    auth_token: str
+    public_base_url: str
+    allow_unsigned: bool
+    sender_key: bytes
+
+    @classmethod
+    def from_env(cls) -> "TwilioSettings":
+        token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+        key = os.environ.get("SMS_SENDER_ID_KEY", "").strip() or f"sender-id:{token}"
+        return cls(
+            auth_token=token,
+            public_base_url=os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            allow_unsigned=env_flag("TWILIO_ALLOW_UNSIGNED"),
+            sender_key=key.encode("utf-8"),
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.auth_token) or self.allow_unsigned
+
+
+def conversation_id(phone_number: str, key: bytes) -> str:
+    """A stable id for a phone number that does not reveal it (keyed hash)."""
+    digest = hmac.new(key, phone_number.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"sms-{digest[:32]}"
+
+
+def form_params(request: Request) -> Dict[str, str]:
+    """The POST parameters, blank ones included: Twilio signs every one of them."""
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {key: str(values[0]) for key, values in (request.form or {}).items() if values}
+    pairs = parse_qsl((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+    return {key: value for key, value in reversed(pairs)}  # the first value wins
+
+
+class SmsReplyCollector(CollectingOutputChannel):
+    """Collects the turn's messages; named "twilio" so SMS response variations apply."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio"
+
+
+def last_question_buttons(tracker: Any) -> Optional[List[Dict[str, Any]]]:
+    """The buttons of the last message of the bot's latest turn that had any."""
+    if tracker is None:
+        return None
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return event.data["buttons"]
+    return None
+
+
+def replies_already_sent(tracker: Any, message_sid: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages that followed the user message with this MessageSid, if handled."""
+    if tracker is None:
+        return None
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_sid:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            replies.append({"text": event.text, "buttons": (event.data or {}).get("buttons")})
+    return replies
+
+
+class TwilioSmsInput(InputChannel):
+    """The clinic's SMS channel (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioSmsInput":
+        return cls(TwilioSettings.from_env())
+
+    def __init__(self, settings: TwilioSettings) -> None:
+        self.settings = settings
+        self.validator = RequestValidator(settings.auth_token) if settings.auth_token else None
+        self._in_flight: Dict[str, "asyncio.Future[List[str]]"] = {}
+        if not settings.enabled:
+            logger.warning(
+                "SMS channel is OFF: set TWILIO_AUTH_TOKEN to accept Twilio webhooks "
+                "(it answers 503 until then)."
+            )
+        elif settings.allow_unsigned and not settings.auth_token:
+            logger.warning(
+                "!!! SMS channel accepts UNSIGNED requests (TWILIO_ALLOW_UNSIGNED): "
+                "anyone can forge messages. Development only, never in production. !!!"
+            )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("twilio_sms_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings.enabled else "disabled"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        return webhook
+
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: the public one behind a proxy, else the one called."""
+        if not self.settings.public_base_url:
+            return request.url
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{self.settings.public_base_url}{request.path}{query}"
+
+    def signature_is_valid(self, request: Request, params: Dict[str, str]) -> bool:
+        if self.validator is None:
+            return self.settings.allow_unsigned
+        signature = request.headers.get("X-Twilio-Signature", "")
+        return bool(signature) and self.validator.validate(
+            self.signed_url(request), params, signature
+        )
+
+    async def receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        if not self.settings.enabled:
+            return response.text("SMS channel not configured", status=503)
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return response.text("Request too large", status=413)
+        params = form_params(request)
+        if not self.signature_is_valid(request, params):
+            logger.warning("SMS webhook refused a request with a missing or wrong signature")
+            return response.text("Invalid signature", status=403)
+        number = params.get("From", "").strip()
+        if not number:
+            return response.text("Missing From", status=400)
+        sender = conversation_id(number, self.settings.sender_key)
+        agent = request.app.ctx.agent
+        try:
+            texts = await self._once_per_message(
+                params.get("MessageSid", ""), agent, sender,
+                lambda: self._reply(agent, on_new_message, sender, params),
+            )
+        except Exception as error:  # never a 5xx to Twilio, never the text in the log
+            logger.error("SMS turn failed for %s: %s", sender, type(error).__name__)
+            texts = [LAST_RESORT_REPLY]
+        return response.text(twiml(texts), content_type="text/xml; charset=utf-8")
+
+    async def _once_per_message(
+        self, message_sid: str, agent: Any, sender: str,
+        produce: Callable[[], Awaitable[List[str]]],
+    ) -> List[str]:
+        """Runs a turn once per MessageSid; a retry gets the same reply, not a new turn."""
+        if not message_sid:
+            return await produce()
+        if message_sid in self._in_flight:
+            return await asyncio.shield(self._in_flight[message_sid])
+        handled = replies_already_sent(await agent.tracker_store.retrieve(sender), message_sid)
+        if handled is not None:
+            logger.info("SMS retry of an already handled message for %s", sender)
+            return render_messages(handled)
+        task = asyncio.ensure_future(produce())
+        self._in_flight[message_sid] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            self._in_flight.pop(message_sid, None)
+
+    async def _reply(
+        self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sender: str, params: Dict[str, str],
+    ) -> List[str]:
+        text = (params.get("Body") or "").strip()[:MAX_SMS_TEXT_CHARS]
+        tracker = await agent.tracker_store.retrieve(sender)
+        opted_out = bool(tracker and tracker.get_slot(OPTED_OUT_SLOT))
+        keyword = text.strip(" .!").upper()
+        is_keyword = keyword in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS | HELP_KEYWORDS
+        crisis = (is_keyword or opted_out) and await self._is_crisis(agent, text)
+        logger.info("SMS received for %s", sender)
+
+        if is_keyword and not crisis:
+            if keyword in HELP_KEYWORDS:
+                return await self._render_response(agent, "utter_sms_help", tracker, sender)
+            await self._set_opted_out(agent, sender, keyword in OPT_OUT_KEYWORDS)
+            return []  # Twilio's own confirmation is the mandated reply
+        if opted_out and not crisis:
+            return []
+        if not text and int(params.get("NumMedia") or 0) > 0:
+            return await self._render_response(agent, "utter_sms_media_unsupported", tracker, sender)
+
+        # A numbered reply picks a choice; typed text is never taken as a /payload.
+        message = choice_payload(text, last_question_buttons(tracker)) or text.lstrip("/")
+        collector = SmsReplyCollector()
+        await on_new_message(
+            UserMessage(message, collector, sender, input_channel=self.name(),
+                        message_id=params.get("MessageSid") or None)
+        )
+        return render_messages(collector.messages)
+
+    @staticmethod
+    async def _is_crisis(agent: Any, text: str) -> bool:
+        if not text:
+            return False
+        parsed = await agent.parse_message(text)
+        return (parsed.get("intent") or {}).get("name") == CRISIS_INTENT
+
+    @staticmethod
+    async def _set_opted_out(agent: Any, sender: str, opted_out: bool) -> None:
+        async with agent.lock_store.lock(sender):
+            tracker = await agent.tracker_store.get_or_create_tracker(sender)
+            tracker.update(SlotSet(OPTED_OUT_SLOT, opted_out))
+            await agent.tracker_store.save(tracker)
+        logger.info("SMS %s for %s", "opt-out" if opted_out else "opt-in", sender)
+
+    @staticmethod
+    async def _render_response(agent: Any, name: str, tracker: Any, sender: str) -> List[str]:
+        tracker = tracker or await agent.tracker_store.get_or_create_tracker(sender)
+        message = await agent.nlg.generate(name, tracker, SmsReplyCollector.name())
+        return render_messages([message or {"text": ""}])
+
+    @staticmethod
+    def plain(text: str) -> str:
+        return to_gsm7(text)
