@@ -54,7 +54,7 @@ test-unit: $(VENV)/.installed
 
 test-stories: setup train
 	@$(RASA) test core --model $(MODEL) --stories tests/test_stories \
-		--fail-on-prediction-errors --out results/test_stories
+		--e2e --fail-on-prediction-errors --out results/test_stories
 
 test-e2e: setup train
 	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/e2e
