@@ -15,6 +15,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.payloads import sanitize_user_text
+
 MAX_MESSAGE_CHARS = 5000
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 128
@@ -83,7 +85,7 @@ class ValidatedRestInput(InputChannel):
                 return error_response(rejected.status, rejected.message)
             collector = CollectingOutputChannel()
             await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name())
+                UserMessage(sanitize_user_text(text), collector, sender, input_channel=self.name())
             )
             return response.json(collector.messages)
 

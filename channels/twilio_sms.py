@@ -36,7 +36,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from channels.sms_text import choice_payload, render_messages, to_gsm7, twiml
+from channels.payloads import sanitize_user_text
+from channels.sms_text import choice_payload, render_messages, twiml
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,9 @@ class TwilioSmsInput(InputChannel):
             return await self._render_response(agent, "utter_sms_media_unsupported", tracker, sender)
 
         # A numbered reply picks a choice; typed text is never taken as a /payload.
-        message = choice_payload(text, last_question_buttons(tracker)) or text.lstrip("/")
+        message = choice_payload(text, last_question_buttons(tracker)) or sanitize_user_text(
+            text, allow_payloads=False
+        )
         collector = SmsReplyCollector()
         await on_new_message(
             UserMessage(message, collector, sender, input_channel=self.name(),
@@ -284,7 +287,3 @@ class TwilioSmsInput(InputChannel):
         tracker = tracker or await agent.tracker_store.get_or_create_tracker(sender)
         message = await agent.nlg.generate(name, tracker, SmsReplyCollector.name())
         return render_messages([message or {"text": ""}])
-
-    @staticmethod
-    def plain(text: str) -> str:
-        return to_gsm7(text)

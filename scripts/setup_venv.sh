@@ -39,6 +39,6 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 echo "==> Installing pinned requirements into $venv (first time: about 2 minutes)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0" 2>&1 | { grep -v "^WARNING: Location" || true; }
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 "$venv/bin/python" -m pip check

@@ -2,9 +2,9 @@
 
 Rasa warns that a response "is not used in any story or rule" when only a form
 (utter_ask_<slot>), a custom action (the checklist's outcomes, reasons and hints) or
-a channel (the SMS HELP reply) sends it. Those are expected and are checked here
+a channel (the SMS HELP reply) or a policy (the crisis and failure replies) sends it. Those are expected and are checked here
 instead: each such response must really be asked for by a form slot or named in
-actions/ or channels/. Any other warning fails.
+actions/, channels/ or components/. Any other warning fails.
 """
 
 import re
@@ -19,8 +19,9 @@ WARNING = re.compile(r"UserWarning: (.*)")
 
 
 def responses_sent_from_code() -> tuple:
-    """Exact names and f-string prefixes of responses that actions/ and channels/ send."""
-    files = [*Path("actions").glob("*.py"), *Path("channels").glob("*.py")]
+    """Exact names and f-string prefixes of responses the project's Python sends."""
+    folders = ("actions", "channels", "components")
+    files = [path for folder in folders for path in Path(folder).glob("*.py")]
     source = "\n".join(p.read_text() for p in files)
     exact = set(re.findall(r"[\"'](utter_\w+)[\"']", source))
     prefixes = set(re.findall(r"f[\"'](utter_\w+?)\{", source))

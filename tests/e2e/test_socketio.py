@@ -68,3 +68,33 @@ def test_another_visitor_gets_a_separate_conversation(assistant):
 def test_a_crisis_message_over_socketio_gets_the_resources_first(assistant):
     replies = asyncio.run(converse(assistant.rasa_url, uuid.uuid4().hex, "i want to end my life"))
     assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+
+
+async def send_raw(url, events):
+    """Emits raw events the way a broken or hostile client might."""
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(url, socketio_path="/socket.io/", transports=["websocket"])
+    for event, data in events:
+        await client.emit(event, data)
+    await asyncio.sleep(0.5)
+    await client.disconnect()
+
+
+def test_malformed_socket_events_are_dropped_and_the_server_keeps_answering(assistant):
+    asyncio.run(send_raw(assistant.rasa_url, [
+        ("user_uttered", ["not", "a", "dict"]),
+        ("user_uttered", {"message": 42, "session_id": "x"}),
+        ("user_uttered", {"message": "hi"}),
+        ("user_uttered", {"message": "x" * 100_000, "session_id": "y"}),
+        ("session_request", "garbage"),
+    ]))
+    replies = asyncio.run(converse(assistant.rasa_url, uuid.uuid4().hex, "what are the side effects"))
+    assert "headache" in replies[0]["text"].lower()
+
+
+def test_a_typed_command_cannot_skip_crisis_detection(assistant):
+    session_id = uuid.uuid4().hex
+    replies = asyncio.run(converse(
+        assistant.rasa_url, session_id, '/ask_cost{"note": "I want to kill myself"}'
+    ))
+    assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
