@@ -20,7 +20,7 @@ MODEL_INPUTS := config.yml $(sort $(shell find domain data components lexicons -
 MODEL_HASH   := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL        := models/tms-$(MODEL_HASH).tar.gz
 
-.PHONY: help setup run test train validate test-unit test-stories test-e2e shell clean
+.PHONY: help setup services run test train validate test-unit test-stories test-e2e shell purge clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -36,6 +36,9 @@ $(WEBCHAT): web/package.json web/package-lock.json
 	@cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
+services:  ## make sure PostgreSQL and Redis answer (starts or installs them)
+	@scripts/ensure_services.sh
+
 train: $(MODEL)  ## train a model unless models/ already holds one for the current data and config
 
 $(MODEL): $(VENV)/.installed
@@ -49,7 +52,7 @@ run: setup train  ## start the assistant: action server, Rasa server, demo page
 validate: $(VENV)/.installed  ## check training data and domain
 	@$(PY) scripts/validate_data.py
 
-test-unit: $(VENV)/.installed
+test-unit: $(VENV)/.installed services
 	@$(PY) -m pytest -q tests/unit
 
 test-stories: setup train
@@ -63,6 +66,9 @@ test: setup validate test-unit train test-stories test-e2e  ## set up and run th
 
 shell: setup train  ## talk to the assistant in the terminal (starts the action server too)
 	@$(PY) scripts/run_assistant.py --model $(MODEL) --shell
+
+purge: $(VENV)/.installed  ## delete conversations older than clinic.yml's retention (DAYS=n to override)
+	@$(PY) scripts/purge_conversations.py $(if $(DAYS),--days $(DAYS))
 
 clean:  ## remove trained models and test output (keeps conversations)
 	rm -rf models/*.tar.gz results .pytest_cache

@@ -6,3 +6,7 @@ Modules, one concern each:
 - checklist_outcome: the one function that decides the outcome, and its action
 - candidacy_form: the form's validation and the checklist reset action
 """
+
+from components import log_privacy  # noqa: E402  (keep conversation content out of logs)
+
+log_privacy.install()

@@ -100,11 +100,17 @@ class AssistantServers:
             return command
         command += [
             "--credentials", self.credentials, "--port", str(self.rasa_port),
-            "--cors", f"http://localhost:{self.web_port}",
+            "--cors", *self.cors_origins(),
         ]
         if self.api_token:
             command += ["--enable-api", "--auth-token", self.api_token]
         return command
+
+    def cors_origins(self) -> List[str]:
+        """Browser origins allowed to call the server: CORS_ORIGINS, else the demo page."""
+        configured = {**os.environ, **self.env}.get("CORS_ORIGINS", "")
+        origins = [origin.strip() for origin in configured.split(",") if origin.strip()]
+        return origins or [f"http://localhost:{self.web_port}"]
 
     def start_rasa(self) -> None:
         """Starts the Rasa server and waits until its channels answer."""
