@@ -47,7 +47,7 @@ $(MODEL): $(VENV)/.installed
 		--fixed-model-name tms-$(MODEL_HASH)
 
 run: setup train  ## start the assistant: action server, Rasa server, demo page
-	@$(PY) scripts/run_assistant.py --model $(MODEL)
+	@PYTHONWARNINGS=ignore $(PY) scripts/run_assistant.py --model $(MODEL)
 
 validate: $(VENV)/.installed  ## check training data and domain
 	@$(PY) scripts/validate_data.py
