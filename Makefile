@@ -20,7 +20,7 @@ MODEL_INPUTS := config.yml $(sort $(shell find domain data components lexicons -
 MODEL_HASH   := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL        := models/tms-$(MODEL_HASH).tar.gz
 
-.PHONY: help setup services run test train validate test-unit test-stories test-e2e shell purge clean
+.PHONY: help setup services run test train validate test-unit test-stories test-e2e test-cluster cluster shell purge clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -62,7 +62,13 @@ test-stories: setup train
 test-e2e: setup train
 	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/e2e
 
-test: setup validate test-unit train test-stories test-e2e  ## set up and run the whole suite
+test: setup validate test-unit train test-stories test-e2e test-cluster  ## set up and run the whole suite
+
+cluster: setup train  ## production profile here: PostgreSQL, Redis, 2 Rasa servers, nginx on :8000 (CLUSTER_ARGS=...)
+	@PYTHONWARNINGS=ignore $(PY) scripts/cluster.py --model $(MODEL) $(CLUSTER_ARGS)
+
+test-cluster: setup train services
+	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/cluster
 
 shell: setup train  ## talk to the assistant in the terminal (starts the action server too)
 	@$(PY) scripts/run_assistant.py --model $(MODEL) --shell
