@@ -45,7 +45,8 @@ class ValidateCandidacyForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         events: List[EventType] = []
         for slot, raw in tracker.slots_to_validate().items():
-            if slot not in SLOT_KINDS:
+            # None is not a reply: it is an answer forgotten by action_reset_checklist.
+            if slot not in SLOT_KINDS or raw is None:
                 continue
             value = read_answer(slot, raw, intent)
             if value is None:

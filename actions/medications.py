@@ -22,6 +22,7 @@ from actions.answer_parsing import (
     parse_yes_no,
 )
 from actions.lexicons import load_lexicon
+from components.text_normalisation import space_symbols
 
 MAX_PLAUSIBLE_COUNT = 40
 
@@ -42,11 +43,11 @@ class MedicationMatcher:
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for generic, aliases in load_lexicon("antidepressants")["antidepressants"].items():
             names = {generic, *map(str, aliases)}
-            self.matcher.add(generic, [self.nlp.make_doc(name.lower()) for name in names])
+            self.matcher.add(generic, [self.nlp.make_doc(space_symbols(name.lower())) for name in names])
 
     def generic_names(self, text: str) -> FrozenSet[str]:
         """The distinct medications (by generic name) that the text mentions."""
-        doc = self.nlp.make_doc(text or "")
+        doc = self.nlp.make_doc(space_symbols(text))
         return frozenset(self.nlp.vocab.strings[match_id] for match_id, _, _ in self.matcher(doc))
 
 

@@ -1,15 +1,15 @@
 """The deterministic half of crisis detection: spaCy matching over lexicons/crisis.yml.
 
 The lexicon is data (see the comments at the top of lexicons/crisis.yml for its
-format). This module normalises text, expands "{form}" templates into phrases,
-and matches them with a PhraseMatcher plus a Matcher for the token patterns, over
-spaCy's blank English tokenizer (no downloaded model is needed). A crisis match
-that lies inside a benign span ("not suicidal", "40 kms from") is dropped.
+format). This module normalises text (components/text_normalisation.py), expands
+"{form}" templates into phrases, and matches them with a PhraseMatcher plus a
+Matcher for the token patterns, over spaCy's blank English tokenizer (no
+downloaded model is needed). A crisis match that lies inside a benign span ("not
+suicidal", "40 kms from") is dropped.
 """
 
 import itertools
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
 
@@ -17,25 +17,12 @@ import spacy
 import yaml
 from spacy.matcher import Matcher, PhraseMatcher
 
+from components.text_normalisation import normalise
+
 TEMPLATE_SLOT = re.compile(r"\{(\w+)\}")
-APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc\u0060\u00b4]")
-HYPHEN_BETWEEN_LETTERS = re.compile(r"(?<=[a-z])[-\u2010\u2011\u2012\u2013\u2014_](?=[a-z])")
-REPEATED_LETTER = re.compile(r"([a-z])\1+")
-INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
-WHITESPACE = re.compile(r"\s+")
 
 CRISIS = "crisis"
 BENIGN = "benign"
-
-
-def normalise(text: str) -> str:
-    """Folds the ways people type one phrase into one form, for text and patterns alike."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    text = INVISIBLE.sub("", text)
-    text = APOSTROPHES.sub("", text)
-    text = HYPHEN_BETWEEN_LETTERS.sub(" ", text)
-    text = REPEATED_LETTER.sub(r"\1", text)
-    return WHITESPACE.sub(" ", text).strip()
 
 
 def expand_template(template: str, forms: Dict[str, List[str]]) -> List[str]:

@@ -1,0 +1,1 @@
+"""Robustness tests: generated input, command injection, a slow action, a short soak."""
