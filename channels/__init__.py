@@ -1,9 +1,11 @@
 """Input channels of the project's own, referenced from credentials.yml.
 
 Importing this package (the Rasa server does, to load the channels) keeps
-conversation content out of the server's logs: see components/log_privacy.py.
+conversation content out of the server's logs (components/log_privacy.py) and
+applies two fixes to Rasa's hot paths (components/rasa_speedups.py).
 """
 
-from components import log_privacy
+from components import log_privacy, rasa_speedups
 
 log_privacy.install()
+rasa_speedups.install()

@@ -2,6 +2,7 @@
 and a locked database that costs a moment instead of a conversation."""
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -79,3 +80,86 @@ def test_a_locked_sqlite_database_is_waited_out(domain, tmp_path):
     asyncio.run(store.save(tracker))
     saved = asyncio.run(store.retrieve(tracker.sender_id))
     assert saved is not None and saved.latest_message.text == "are you there?"
+
+
+def test_a_reader_of_the_sqlite_database_does_not_hold_up_the_assistant(domain, tmp_path):
+    """A backup or `make purge` reading the database while a turn is saved (WAL mode)."""
+    path = tmp_path / "shared.db"
+    store = ConversationStore(domain=domain, dialect="sqlite", db=str(path))
+    asyncio.run(store.save(conversation(domain, "first", time.time())))
+    reader = sqlite3.connect(str(path), timeout=0)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM events").fetchone()[0] > 0  # holds a read lock
+    started = time.monotonic()
+    tracker = conversation(domain, "second", time.time())
+    asyncio.run(store.save(tracker))
+    waited = time.monotonic() - started
+    reader.rollback()
+    assert waited < 2.0, f"the save waited {waited:.1f} s for the reader"
+    assert asyncio.run(store.retrieve(tracker.sender_id)).latest_message.text == "second"
+
+
+def two_sessions(start):
+    """The events of a conversation of two sessions, turn by turn."""
+    from rasa.shared.core.events import SessionStarted, SlotSet
+
+    now = start
+    for session in range(2):
+        now += 1
+        yield [SessionStarted(timestamp=now), ActionExecuted("action_listen", timestamp=now)]
+        for turn in range(3):
+            now += 1
+            text = f"question {session}.{turn}"
+            yield [
+                UserUttered(text, intent={"name": "ask_cost", "confidence": 0.9},
+                            parse_data={"intent": {"name": "ask_cost", "confidence": 0.9},
+                                        "text": text}, timestamp=now),
+                SlotSet("age", 40 + turn, timestamp=now),
+                ActionExecuted("utter_cost", timestamp=now),
+                BotUttered("it costs...", {"buttons": [{"title": "Yes", "payload": "/affirm"}]},
+                           timestamp=now),
+                ActionExecuted("action_listen", timestamp=now),
+            ]
+
+
+def converse(store, domain, sender, start):
+    """Each turn as Rasa's processor does it: retrieve, add the turn's events, save."""
+    for events in two_sessions(start):
+        tracker = asyncio.run(store.retrieve(sender)) or DialogueStateTracker(sender, domain.slots)
+        for event in events:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+
+
+def stored_rows(store, sender):
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender) \
+            .order_by(store.SQLEvent.id).all()
+        return [(r.type_name, r.timestamp, r.intent_name, r.action_name, json.loads(r.data))
+                for r in rows]
+
+
+def test_turns_are_stored_and_read_back_exactly_as_rasa_does(store, domain):
+    """Our prepared statements and Rasa's own store write the same rows and read the
+    same conversation, both ways, on SQLite and PostgreSQL."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    url = store.engine.url
+    rasa_store = SQLTrackerStore(domain=domain, dialect=url.get_backend_name(),
+                                 host=url.host, port=url.port, db=url.database)
+    ours, theirs = f"ours-{uuid.uuid4().hex[:8]}", f"rasa-{uuid.uuid4().hex[:8]}"
+    start = time.time() - 1000
+    converse(store, domain, ours, start)
+    converse(rasa_store, domain, theirs, start)
+    assert stored_rows(store, ours) == stored_rows(store, theirs)
+    assert len(stored_rows(store, ours)) == 2 * (2 + 3 * 5)
+
+    for reader in (store, rasa_store):
+        for sender in (ours, theirs):
+            latest = asyncio.run(reader.retrieve(sender))
+            full = asyncio.run(reader.retrieve_full_tracker(sender))
+            assert [e.as_dict() for e in latest.events] == \
+                [e.as_dict() for e in asyncio.run(rasa_store.retrieve(theirs)).events]
+            assert len(full.events) == 2 * (2 + 3 * 5) and len(latest.events) == 2 + 3 * 5
+            assert latest.get_slot("age") == 42
+    assert asyncio.run(store.retrieve("nobody-" + uuid.uuid4().hex)) is None
