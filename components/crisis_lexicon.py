@@ -2,10 +2,16 @@
 
 The lexicon is data (see the comments at the top of lexicons/crisis.yml for its
 format). This module normalises text (components/text_normalisation.py), expands
-"{form}" templates into phrases, and matches them with a PhraseMatcher plus a
-Matcher for the token patterns, over spaCy's blank English tokenizer (no
-downloaded model is needed). A crisis match that lies inside a benign span ("not
-suicidal", "40 kms from") is dropped.
+"{form}" templates into phrases, and matches them over spaCy's blank English
+tokenizer (no downloaded model is needed): the phrases as sequences of spaCy tokens,
+the token patterns with spaCy's Matcher. A crisis match that lies inside a benign
+span ("not suicidal", "40 kms from") is dropped.
+
+Expanded, the lexicon holds about 100,000 phrases. spaCy's PhraseMatcher needed 130
+to 370 MB of memory for them (the Rasa server's whole budget is 600 MB, 540 of which
+Rasa and TensorFlow take before any model is loaded) and seconds to load; a set of
+the phrases' token sequences needs about 15 MB and loads in a tenth of a second,
+and finds exactly the same spans (tests/unit/test_crisis_lexicon.py).
 """
 
 import itertools
@@ -15,7 +21,7 @@ from typing import Any, Dict, Iterable, List, Tuple
 
 import spacy
 import yaml
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import Matcher
 
 from components.text_normalisation import normalise
 
@@ -58,56 +64,101 @@ def _normalise_token_pattern(pattern: List[Dict[str, Any]]) -> List[Dict[str, An
     ]
 
 
-class CrisisLexicon:
-    """Finds crisis phrases in a message; knows nothing about Rasa."""
+def compile_lexicon(lexicon: Dict[str, Any]) -> Dict[str, Any]:
+    """The lexicon as the matchers use it: every phrase expanded, normalised and split
+    into spaCy's tokens (joined by single spaces), every token pattern normalised.
 
-    def __init__(self, lexicon: Dict[str, Any]) -> None:
-        self.nlp = spacy.blank("en")
-        forms = {
-            name: [str(value) for value in values]
-            for name, values in (lexicon.get("forms") or {}).items()
-        }
-        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self.token_matcher = Matcher(self.nlp.vocab)
-        self._add_phrases(CRISIS, lexicon.get("phrases") or [], forms)
-        self._add_phrases(BENIGN, lexicon.get("benign") or [], forms)
-        self._add_token_patterns(CRISIS, lexicon.get("token_patterns") or {})
-        self._add_token_patterns(BENIGN, lexicon.get("token_benign") or {})
+    Compiling the lexicon (about 100,000 phrases once its templates are expanded)
+    takes seconds; CrisisSafetyNet does it when the model is trained and stores the
+    result in the model, so that starting a server does no text processing at all.
+    """
+    tokenizer = spacy.blank("en").tokenizer
+    forms = {
+        name: [str(value) for value in values]
+        for name, values in (lexicon.get("forms") or {}).items()
+    }
 
-    @classmethod
-    def from_file(cls, path: Path) -> "CrisisLexicon":
-        """Builds the matcher from a lexicon YAML file."""
-        return cls(read_lexicon(path))
-
-    def _add_phrases(self, label: str, templates: Iterable[str], forms) -> None:
+    def phrase_tokens(templates: Iterable[str]) -> List[str]:
         phrases = {
             normalise(phrase)
             for template in templates
             for phrase in expand_template(str(template), forms)
         }
         phrases.discard("")
-        self.phrase_matcher.add(label, [self.nlp.make_doc(p) for p in sorted(phrases)])
+        return sorted({" ".join(token.text for token in doc)
+                       for doc in tokenizer.pipe(sorted(phrases))})
 
-    def _add_token_patterns(self, label: str, patterns: Dict[str, List[Dict]]) -> None:
-        for pattern in patterns.values():
-            self.token_matcher.add(label, [_normalise_token_pattern(pattern)])
+    return {
+        "phrases": {CRISIS: phrase_tokens(lexicon.get("phrases") or []),
+                    BENIGN: phrase_tokens(lexicon.get("benign") or [])},
+        "token_patterns": {
+            CRISIS: [_normalise_token_pattern(p) for p in (lexicon.get("token_patterns") or {}).values()],
+            BENIGN: [_normalise_token_pattern(p) for p in (lexicon.get("token_benign") or {}).values()],
+        },
+    }
 
-    def spans(self, text: str) -> List[Tuple[int, int]]:
-        """Token spans of crisis matches that no benign span covers."""
+
+class PhraseSet:
+    """Phrases as sequences of tokens, found in a message by looking each run of its
+    tokens up in a set (what spaCy's PhraseMatcher does, in a fraction of the memory)."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._phrases = set(phrases)
+        self._first_words = {phrase.split(" ", 1)[0] for phrase in self._phrases}
+        self._longest = max((phrase.count(" ") + 1 for phrase in self._phrases), default=0)
+
+    def spans(self, words: List[str]) -> List[Tuple[int, int]]:
+        """(start, end) of every run of words that is one of the phrases."""
+        found = []
+        for start in range(len(words)):
+            if words[start] not in self._first_words:
+                continue
+            run = ""
+            for end in range(start + 1, min(len(words), start + self._longest) + 1):
+                run = words[start] if end == start + 1 else f"{run} {words[end - 1]}"
+                if run in self._phrases:
+                    found.append((start, end))
+        return found
+
+
+class CrisisLexicon:
+    """Finds crisis phrases in a message; knows nothing about Rasa."""
+
+    def __init__(self, compiled: Dict[str, Any]) -> None:
+        """Builds the matchers from a compiled lexicon (see compile_lexicon)."""
+        self.nlp = spacy.blank("en")
+        self.phrases = {label: PhraseSet(compiled["phrases"][label]) for label in (CRISIS, BENIGN)}
+        self.token_matcher = Matcher(self.nlp.vocab)
+        for label in (CRISIS, BENIGN):
+            for pattern in compiled["token_patterns"][label]:
+                self.token_matcher.add(label, [pattern])
+
+    @classmethod
+    def from_file(cls, path: Path) -> "CrisisLexicon":
+        """Builds the matchers from a lexicon YAML file."""
+        return cls(compile_lexicon(read_lexicon(path)))
+
+    def matches(self, text: str) -> Tuple[List[Tuple[int, int]], List[Tuple[int, int]]]:
+        """(crisis spans that no benign span covers, benign spans), in token offsets."""
         doc = self.nlp.make_doc(normalise(text))
-        found = [
-            (self.nlp.vocab.strings[label], start, end)
-            for label, start, end in itertools.chain(
-                self.phrase_matcher(doc), self.token_matcher(doc)
-            )
-        ]
-        benign = [(start, end) for label, start, end in found if label == BENIGN]
-        return sorted(
+        words = [token.lower_ for token in doc]
+        found = [(label, start, end)
+                 for label, phrases in self.phrases.items()
+                 for start, end in phrases.spans(words)]
+        found += [(self.nlp.vocab.strings[label], start, end)
+                  for label, start, end in self.token_matcher(doc)]
+        benign = sorted((start, end) for label, start, end in found if label == BENIGN)
+        crisis = sorted(
             (start, end)
             for label, start, end in found
             if label == CRISIS
             and not any(b_start <= start and end <= b_end for b_start, b_end in benign)
         )
+        return crisis, benign
+
+    def spans(self, text: str) -> List[Tuple[int, int]]:
+        """Token spans of crisis matches that no benign span covers."""
+        return self.matches(text)[0]
 
     def is_crisis(self, text: str) -> bool:
         """True when the message holds at least one crisis phrase."""

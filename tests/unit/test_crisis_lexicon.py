@@ -3,7 +3,9 @@
 Every message in tests/data/crisis_messages.txt must be caught and none of
 tests/data/ordinary_messages.txt (questions, checklist answers, idioms such as
 "this wait is killing me") may be. CrisisSafetyNet must turn a lexicon hit, or a
-crisis the classifier saw under nlu_fallback, into intent `crisis`.
+confident crisis vote of the classifier, into intent `crisis` whatever
+FallbackClassifier decided, and ignore the classifier's vote where the lexicon
+knows the words are used in an ordinary way.
 """
 
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.crisis_lexicon import CrisisLexicon, read_lexicon
+from components.crisis_lexicon import CrisisLexicon, compile_lexicon, read_lexicon
 from components.crisis_safety_net import CrisisSafetyNet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +43,7 @@ def safety_net():
         CrisisSafetyNet.get_default_config(),
         model_storage=None,
         resource=None,
-        lexicon=read_lexicon(LEXICON_FILE),
+        lexicon=compile_lexicon(read_lexicon(LEXICON_FILE)),
     )
 
 
@@ -105,11 +107,24 @@ def test_lexicon_hit_overrides_the_classifier(safety_net):
     assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
     assert message.get(INTENT_RANKING_KEY)[0] == {"name": "crisis", "confidence": 1.0}
     assert message.get("crisis_detection") == {
-        "lexicon": True, "classifier": False, "classifier_confidence": 0.0
+        "lexicon": True, "classifier": False, "classifier_confidence": 0.0,
+        "benign_context": False,
     }
 
 
-def test_crisis_under_nlu_fallback_becomes_crisis(safety_net):
+def test_a_lexicon_hit_under_nlu_fallback_becomes_crisis(safety_net):
+    message = classified(
+        "i want to end it all",
+        [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "greet", "confidence": 0.2}],
+    )
+    safety_net.process([message])
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+    names = [entry["name"] for entry in message.get(INTENT_RANKING_KEY)]
+    assert names[0] == "crisis" and "nlu_fallback" not in names
+
+
+def test_an_unsure_classifier_vote_under_nlu_fallback_becomes_crisis(safety_net):
+    """Recall first: FallbackClassifier must not turn a crisis vote into "not understood"."""
     message = classified(
         "everything feels so heavy lately",
         [
@@ -123,8 +138,43 @@ def test_crisis_under_nlu_fallback_becomes_crisis(safety_net):
     names = [entry["name"] for entry in message.get(INTENT_RANKING_KEY)]
     assert names[0] == "crisis" and "nlu_fallback" not in names
     assert message.get("crisis_detection") == {
-        "lexicon": False, "classifier": True, "classifier_confidence": 0.28
+        "lexicon": False, "classifier": True, "classifier_confidence": 0.28,
+        "benign_context": False,
     }
+
+
+def test_with_a_threshold_a_vote_below_it_gives_way_to_the_next_intent():
+    net = CrisisSafetyNet({**CrisisSafetyNet.get_default_config(), "classifier_threshold": 0.9},
+                          model_storage=None, resource=None,
+                          lexicon=compile_lexicon(read_lexicon(LEXICON_FILE)))
+    ranking = [{"name": "crisis", "confidence": 0.5}, {"name": "stop_checklist", "confidence": 0.4}]
+    message = classified("unsubscribe", ranking)
+    net.process([message])
+    assert message.get(INTENT) == {"name": "stop_checklist", "confidence": 0.4}
+    assert [e["name"] for e in message.get(INTENT_RANKING_KEY)] == ["stop_checklist"]
+    assert message.get("crisis_detection")["classifier"] is False
+
+
+def test_an_ordinary_use_the_lexicon_knows_cancels_the_classifier_vote(safety_net):
+    message = classified(
+        "i won't be here for my session on monday, i'm traveling",
+        [{"name": "crisis", "confidence": 0.97}, {"name": "contact_clinic", "confidence": 0.02}],
+    )
+    safety_net.process([message])
+    detection = message.get("crisis_detection")
+    assert detection["benign_context"] is True and detection["classifier"] is False
+    assert detection["lexicon"] is False
+    # The vote gives way: the next intent is too unsure (0.02), so "not understood".
+    assert message.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.3}
+
+
+def test_an_ordinary_use_does_not_cancel_a_lexicon_hit(safety_net):
+    message = classified(
+        "i won't be here for my session on monday because i want to kill myself",
+        [{"name": "contact_clinic", "confidence": 0.6}],
+    )
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "crisis"
 
 
 def test_ordinary_message_keeps_its_intent(safety_net):
@@ -147,13 +197,40 @@ def test_parse_output_says_which_detector_fired_and_not_the_text(safety_net):
     safety_net.process([message])
     output = message.as_dict(only_output_properties=True)
     assert output["crisis_detection"] == {
-        "lexicon": False, "classifier": False, "classifier_confidence": 0.0
+        "lexicon": False, "classifier": False, "classifier_confidence": 0.0,
+        "benign_context": False,
     }
 
     message = classified("I want to end my life", [{"name": "greet", "confidence": 0.6}])
     safety_net.process([message])
     output = message.as_dict(only_output_properties=True)
     assert output["crisis_detection"] == {
-        "lexicon": True, "classifier": False, "classifier_confidence": 0.0
+        "lexicon": True, "classifier": False, "classifier_confidence": 0.0,
+        "benign_context": False,
     }
     assert output[INTENT]["name"] == "crisis"
+
+
+def test_the_phrase_set_finds_what_spacys_phrase_matcher_finds():
+    """PhraseSet replaces spaCy's PhraseMatcher for memory's sake: same spans."""
+    import random
+
+    import spacy
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
+
+    from components.crisis_lexicon import PhraseSet
+    from components.text_normalisation import normalise
+
+    rng = random.Random(3)
+    phrases = rng.sample(compile_lexicon(read_lexicon(LEXICON_FILE))["phrases"]["crisis"], 3000)
+    nlp = spacy.blank("en")
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    matcher.add("crisis", [Doc(nlp.vocab, words=phrase.split(" ")) for phrase in phrases])
+    phrase_set = PhraseSet(phrases)
+    texts = CRISIS_MESSAGES + ORDINARY_MESSAGES + [
+        f"so {rng.choice(phrases)} and then {rng.choice(phrases)}, ok" for _ in range(300)]
+    for text in texts:
+        doc = nlp.make_doc(normalise(text))
+        expected = sorted((start, end) for _, start, end in matcher(doc))
+        assert sorted(phrase_set.spans([token.lower_ for token in doc])) == expected, text
