@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import FrozenSet, Optional, Union
 
-import spacy
+from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from actions.answer_parsing import (
@@ -22,6 +22,7 @@ from actions.answer_parsing import (
     parse_yes_no,
 )
 from actions.lexicons import load_lexicon
+from components.renewable_spacy import RenewableSpacy
 from components.text_normalisation import space_symbols
 
 MAX_PLAUSIBLE_COUNT = 40
@@ -39,16 +40,21 @@ class MedicationMatcher:
     """Finds antidepressants by generic or brand name, including common misspellings."""
 
     def __init__(self) -> None:
-        self.nlp = spacy.blank("en")
-        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        for generic, aliases in load_lexicon("antidepressants")["antidepressants"].items():
-            names = {generic, *map(str, aliases)}
-            self.matcher.add(generic, [self.nlp.make_doc(space_symbols(name.lower())) for name in names])
+        medications = load_lexicon("antidepressants")["antidepressants"]
+
+        def phrase_matcher(nlp: Language) -> PhraseMatcher:
+            matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+            for generic, aliases in medications.items():
+                names = {generic, *map(str, aliases)}
+                matcher.add(generic, [nlp.make_doc(space_symbols(name.lower())) for name in names])
+            return matcher
+
+        self.spacy = RenewableSpacy(phrase_matcher)
 
     def generic_names(self, text: str) -> FrozenSet[str]:
         """The distinct medications (by generic name) that the text mentions."""
-        doc = self.nlp.make_doc(space_symbols(text))
-        return frozenset(self.nlp.vocab.strings[match_id] for match_id, _, _ in self.matcher(doc))
+        doc, matcher = self.spacy.doc(space_symbols(text))
+        return frozenset(doc.vocab.strings[match_id] for match_id, _, _ in matcher(doc))
 
 
 @lru_cache(maxsize=1)

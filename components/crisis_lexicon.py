@@ -21,8 +21,10 @@ from typing import Any, Dict, Iterable, List, Tuple
 
 import spacy
 import yaml
+from spacy.language import Language
 from spacy.matcher import Matcher
 
+from components.renewable_spacy import RenewableSpacy
 from components.text_normalisation import normalise
 
 TEMPLATE_SLOT = re.compile(r"\{(\w+)\}")
@@ -126,12 +128,17 @@ class CrisisLexicon:
 
     def __init__(self, compiled: Dict[str, Any]) -> None:
         """Builds the matchers from a compiled lexicon (see compile_lexicon)."""
-        self.nlp = spacy.blank("en")
         self.phrases = {label: PhraseSet(compiled["phrases"][label]) for label in (CRISIS, BENIGN)}
-        self.token_matcher = Matcher(self.nlp.vocab)
-        for label in (CRISIS, BENIGN):
-            for pattern in compiled["token_patterns"][label]:
-                self.token_matcher.add(label, [pattern])
+        patterns = compiled["token_patterns"]
+
+        def token_matcher(nlp: Language) -> Matcher:
+            matcher = Matcher(nlp.vocab)
+            for label in (CRISIS, BENIGN):
+                for pattern in patterns[label]:
+                    matcher.add(label, [pattern])
+            return matcher
+
+        self.spacy = RenewableSpacy(token_matcher)
 
     @classmethod
     def from_file(cls, path: Path) -> "CrisisLexicon":
@@ -140,13 +147,13 @@ class CrisisLexicon:
 
     def matches(self, text: str) -> Tuple[List[Tuple[int, int]], List[Tuple[int, int]]]:
         """(crisis spans that no benign span covers, benign spans), in token offsets."""
-        doc = self.nlp.make_doc(normalise(text))
+        doc, token_matcher = self.spacy.doc(normalise(text))
         words = [token.lower_ for token in doc]
         found = [(label, start, end)
                  for label, phrases in self.phrases.items()
                  for start, end in phrases.spans(words)]
-        found += [(self.nlp.vocab.strings[label], start, end)
-                  for label, start, end in self.token_matcher(doc)]
+        found += [(doc.vocab.strings[label], start, end)
+                  for label, start, end in token_matcher(doc)]
         benign = sorted((start, end) for label, start, end in found if label == BENIGN)
         crisis = sorted(
             (start, end)
