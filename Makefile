@@ -20,7 +20,8 @@ MODEL_INPUTS := config.yml $(sort $(shell find domain data components lexicons -
 MODEL_HASH   := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL        := models/tms-$(MODEL_HASH).tar.gz
 
-.PHONY: help setup services run test train validate test-unit test-stories test-e2e test-cluster cluster shell purge clean
+.PHONY: help setup services packages run test train validate test-unit test-stories test-e2e \
+	test-crisis test-browser test-robustness test-cluster eval bench soak cluster shell purge clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -38,6 +39,9 @@ $(WEBCHAT): web/package.json web/package-lock.json
 
 services:  ## make sure PostgreSQL and Redis answer (starts or installs them)
 	@scripts/ensure_services.sh
+
+packages:  ## install nginx and Chromium from Debian's packages when missing
+	@scripts/ensure_packages.sh nginx chromium
 
 train: $(MODEL)  ## train a model unless models/ already holds one for the current data and config
 
@@ -62,12 +66,31 @@ test-stories: setup train
 test-e2e: setup train
 	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/e2e
 
-test: setup validate test-unit train test-stories test-e2e test-cluster  ## set up and run the whole suite
+test-crisis: setup train  ## held-out crisis messages: fails below 100% recall or above 1% false alarms
+	@$(PY) scripts/evaluate.py --quick --fail-under-targets --model $(MODEL)
 
-cluster: setup train  ## production profile here: PostgreSQL, Redis, 2 Rasa servers, nginx on :8000 (CLUSTER_ARGS=...)
+test-browser: setup train packages  ## the demo page and widget in headless Chromium (Playwright)
+	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/browser
+
+test-robustness: setup train  ## faults, generated and hostile input, a short soak
+	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/robustness
+
+test: setup validate test-unit train test-stories test-crisis test-e2e test-browser \
+	test-robustness test-cluster  ## set up and run the whole suite
+
+eval: setup train  ## held-out evaluation and 5-fold cross-validation: results/eval/
+	@$(PY) scripts/evaluate.py --model $(MODEL)
+
+bench: setup  ## latency, throughput, memory, cold start, training, against Rasa's stock config: results/bench/
+	@PYTHONWARNINGS=ignore $(PY) scripts/benchmark.py $(BENCH_ARGS)
+
+soak: setup train  ## 200 conversations for 60 s over loopback (SOAK_ARGS=... to change)
+	@$(PY) scripts/soak.py --start --model $(MODEL) $(SOAK_ARGS)
+
+cluster: setup train packages  ## production profile here: PostgreSQL, Redis, 2 Rasa servers, nginx on :8000 (CLUSTER_ARGS=...)
 	@PYTHONWARNINGS=ignore $(PY) scripts/cluster.py --model $(MODEL) $(CLUSTER_ARGS)
 
-test-cluster: setup train services
+test-cluster: setup train services packages
 	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/cluster
 
 shell: setup train  ## talk to the assistant in the terminal (starts the action server too)
