@@ -2,10 +2,13 @@
 
 normalise() makes the ways people type one phrase into one form: lower case,
 Unicode compatibility forms, invisible characters removed (the soft hyphen, zero-width
-spaces, bidi controls, the combining grapheme joiner: a word with one inside reads
+spaces, bidi controls, the combining grapheme joiner, the emoji variation selectors: a word with one inside reads
 the same to a person, so it must match the same), apostrophes dropped ("don't" =
 "dont"), hyphens between letters spaced, repeated letters collapsed ("kiill" =
-"kill"), and symbols spaced (space_symbols).
+"kill"), letters typed one by one joined ("k i l l  m y s e l f" = "kill myself",
+"k.m.s" = "kms": three or more single letters apart by one space, dot, asterisk or
+underscore make one word; a wider gap separates words),
+and symbols spaced (space_symbols).
 
 space_symbols() puts every symbol and punctuation mark apart. spaCy's tokenizer
 strips prefix and suffix symbols from a token one at a time, searching the rest of
@@ -21,8 +24,11 @@ import unicodedata
 APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc\u0060\u00b4]")
 HYPHEN_BETWEEN_LETTERS = re.compile(r"(?<=[a-z])[-\u2010\u2011\u2012\u2013\u2014_](?=[a-z])")
 REPEATED_LETTER = re.compile(r"([a-z])\1+")
+SPACED_LETTERS = re.compile(r"(?<!\S)[a-z](?:[ .*_][a-z]){2,}(?![^\s.,!?])")
+LETTER_SEPARATORS = re.compile(r"[ .*_]")
 INVISIBLE_CATEGORY = "Cf"
 COMBINING_GRAPHEME_JOINER = "\u034f"
+VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f]")
 SYMBOL = re.compile(r"([^\w\s])")
 WHITESPACE = re.compile(r"\s+")
 
@@ -39,7 +45,9 @@ def normalise(text: str) -> str:
         char for char in text
         if unicodedata.category(char) != INVISIBLE_CATEGORY and char != COMBINING_GRAPHEME_JOINER
     )
+    text = VARIATION_SELECTORS.sub("", text)
     text = APOSTROPHES.sub("", text)
     text = HYPHEN_BETWEEN_LETTERS.sub(" ", text)
+    text = SPACED_LETTERS.sub(lambda run: LETTER_SEPARATORS.sub("", run.group(0)), text)
     text = REPEATED_LETTER.sub(r"\1", text)
     return space_symbols(text)

@@ -234,3 +234,20 @@ def test_the_phrase_set_finds_what_spacys_phrase_matcher_finds():
         doc = nlp.make_doc(normalise(text))
         expected = sorted((start, end) for _, start, end in matcher(doc))
         assert sorted(phrase_set.spans([token.lower_ for token in doc])) == expected, text
+
+
+@pytest.mark.parametrize(
+    "typed, folded",
+    [
+        ("k i l l  m y s e l f", "kil myself"),  # one space inside a word, two between words
+        ("k.m.s", "kms"),
+        ("s*u*i*c*i*d*e", "suicide"),
+        ("i m fine", "i m fine"),  # two letters are not a spelled-out word
+        ("e.g. this", "e . g . this"),
+        ("⚰️ soon", "⚰ son"),  # the emoji variation selector is invisible
+    ],
+)
+def test_normalise_joins_letters_typed_one_by_one(typed, folded):
+    from components.text_normalisation import normalise
+
+    assert normalise(typed) == folded
