@@ -2,13 +2,13 @@
 
 normalise() makes the ways people type one phrase into one form: lower case,
 Unicode compatibility forms, invisible characters removed (the soft hyphen, zero-width
-spaces, bidi controls, the combining grapheme joiner, the emoji variation selectors: a word with one inside reads
-the same to a person, so it must match the same), apostrophes dropped ("don't" =
-"dont"), hyphens between letters spaced, repeated letters collapsed ("kiill" =
-"kill"), letters typed one by one joined ("k i l l  m y s e l f" = "kill myself",
-"k.m.s" = "kms": three or more single letters apart by one space, dot, asterisk or
-underscore make one word; a wider gap separates words),
-and symbols spaced (space_symbols).
+spaces, bidi controls, the combining grapheme joiner, emoji variation selectors: a word
+with one inside reads the same to a person, so it must match the same), apostrophes
+dropped ("don't" = "dont"), hyphens between letters spaced, letters typed one by one
+joined ("k i l l  m y s e l f" = "kill myself", "k.m.s" = "kms": three or more single
+letters apart by one space, dot, asterisk or underscore make one word; a wider gap
+separates words), repeated letters collapsed ("kiill" = "kill"), and symbols spaced
+(space_symbols).
 
 space_symbols() puts every symbol and punctuation mark apart. spaCy's tokenizer
 strips prefix and suffix symbols from a token one at a time, searching the rest of

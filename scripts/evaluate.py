@@ -3,7 +3,8 @@
 Loads a trained model (--model, default the newest in models/) with Rasa's Agent and
 runs every message of the held-out set (tests/heldout/: none of its messages is in
 the training data, but what it missed at first contact was fixed by families in the
-lexicon and the data, so it now guards against regressions) through the whole NLU pipeline, FallbackClassifier and CrisisSafetyNet included:
+lexicon and the data, so it now guards against regressions) through the whole NLU
+pipeline, FallbackClassifier and CrisisSafetyNet included:
 
 - intents (tests/heldout/intents.yml): accuracy and macro-F1 of the final intent
   (nlu_fallback, or crisis for a message that is not one, counts as wrong), the ten

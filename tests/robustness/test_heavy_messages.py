@@ -3,7 +3,7 @@
 Long runs of symbols with no space ("$$$$...", "!?!?...", ")))...", emoji) once cost
 spaCy's tokenizer seconds each, on the Rasa server's only event loop (the crisis
 lexicon) and on the action server's (counting medications). Now they are read in
-linear time (components/spacy_text.py): while two such messages are handled,
+linear time (space_symbols in components/text_normalisation.py): while two such messages are handled,
 another visitor's question is still answered within FAST_ENOUGH_S.
 """
 
