@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 
 from components.renewable_spacy import RenewableSpacy
-from components.text_normalisation import normalise
+from components.text_normalisation import normalise, spelled_out_words
 
 TEMPLATE_SLOT = re.compile(r"\{(\w+)\}")
 
@@ -93,6 +93,7 @@ def compile_lexicon(lexicon: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "phrases": {CRISIS: phrase_tokens(lexicon.get("phrases") or []),
                     BENIGN: phrase_tokens(lexicon.get("benign") or [])},
+        "spelled_out": sorted({normalise(str(word)) for word in lexicon.get("spelled_out") or []}),
         "token_patterns": {
             CRISIS: [_normalise_token_pattern(p) for p in (lexicon.get("token_patterns") or {}).values()],
             BENIGN: [_normalise_token_pattern(p) for p in (lexicon.get("token_benign") or {}).values()],
@@ -129,6 +130,7 @@ class CrisisLexicon:
     def __init__(self, compiled: Dict[str, Any]) -> None:
         """Builds the matchers from a compiled lexicon (see compile_lexicon)."""
         self.phrases = {label: PhraseSet(compiled["phrases"][label]) for label in (CRISIS, BENIGN)}
+        self.spelled_out = set(compiled.get("spelled_out") or [])
         patterns = compiled["token_patterns"]
 
         def token_matcher(nlp: Language) -> Matcher:
@@ -146,7 +148,9 @@ class CrisisLexicon:
         return cls(compile_lexicon(read_lexicon(path)))
 
     def matches(self, text: str) -> Tuple[List[Tuple[int, int]], List[Tuple[int, int]]]:
-        """(crisis spans that no benign span covers, benign spans), in token offsets."""
+        """(crisis spans that no benign span covers, benign spans that cover a crisis
+        span), in token offsets. A benign span that covers no crisis match is not
+        returned: it says nothing about the message's other words."""
         doc, token_matcher = self.spacy.doc(normalise(text))
         words = [token.lower_ for token in doc]
         found = [(label, start, end)
@@ -154,14 +158,18 @@ class CrisisLexicon:
                  for start, end in phrases.spans(words)]
         found += [(doc.vocab.strings[label], start, end)
                   for label, start, end in token_matcher(doc)]
-        benign = sorted((start, end) for label, start, end in found if label == BENIGN)
-        crisis = sorted(
-            (start, end)
-            for label, start, end in found
-            if label == CRISIS
-            and not any(b_start <= start and end <= b_end for b_start, b_end in benign)
-        )
-        return crisis, benign
+        # a watched word typed letter by letter ("s u i c i d e") is a crisis on its own
+        spelled = self.spelled_out.intersection(spelled_out_words(text))
+        found += [(CRISIS, index, index + 1) for index, word in enumerate(words) if word in spelled]
+        benign = sorted({(start, end) for label, start, end in found if label == BENIGN})
+
+        def covering(start: int, end: int) -> List[Tuple[int, int]]:
+            return [span for span in benign if span[0] <= start and end <= span[1]]
+
+        crisis_found = sorted({(start, end) for label, start, end in found if label == CRISIS})
+        crisis = [span for span in crisis_found if not covering(*span)]
+        cancelling = sorted({span for found_span in crisis_found for span in covering(*found_span)})
+        return crisis, cancelling
 
     def spans(self, text: str) -> List[Tuple[int, int]]:
         """Token spans of crisis matches that no benign span covers."""

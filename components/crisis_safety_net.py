@@ -5,9 +5,13 @@ Two detectors, either one is enough (content/crisis.md):
   whatever the classifier or FallbackClassifier decided;
 - the trained classifier, when its own top intent (read from its ranking, so
   FallbackClassifier cannot hide it) is `crisis` with at least `classifier_threshold`
-  confidence (0 by default: any), unless the lexicon recognises an ordinary use of
-  crisis words in the message ("i won't be here for my session, i'm traveling");
-  then the classifier's next intent is taken instead, or nlu_fallback.
+  confidence (0 by default: any), unless a benign phrase of the lexicon cancelled a
+  crisis phrase in the message, i.e. the words that look like a crisis are used in
+  an ordinary way ("i won't be here next week, i'm traveling"); then the classifier's
+  next intent is taken instead, or nlu_fallback. An ordinary phrase that cancels no
+  crisis phrase ("hanging in there", "ttyl") says nothing about the rest of the
+  message and never silences the classifier: "I'm barely hanging in there, I don't
+  think I can keep going" is a crisis the lexicon does not know.
 When either fires, the message's intent becomes `crisis` with confidence 1.0, and
 the parse result says which detector fired (never the text) under `crisis_detection`.
 
@@ -156,18 +160,19 @@ class CrisisSafetyNet(GraphComponent):
 
     def _mark_crisis(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        crisis_spans, benign_spans = (
+        crisis_spans, cancelling_spans = (
             self._lexicon.matches(text) if self._lexicon and text else ([], [])
         )
         confidence = self._classifier_crisis_confidence(message)
         by_lexicon = bool(crisis_spans)
-        # The lexicon knows ordinary uses of crisis words ("i won't be here for my
-        # session, i'm traveling", "i burned myself on the stove"); the classifier, which
-        # sees only words, does not, so its vote does not count in such a message.
+        # The lexicon knows ordinary uses of crisis words ("i won't be here next week,
+        # i'm traveling", "i burned myself on the stove"); the classifier, which sees
+        # only words, does not, so its vote does not count where such a use cancelled
+        # the crisis words.
         by_classifier = (
             confidence > 0
             and confidence >= self._config["classifier_threshold"]
-            and not benign_spans
+            and not cancelling_spans
         )
         message.set(
             DETECTION_KEY,
@@ -175,7 +180,7 @@ class CrisisSafetyNet(GraphComponent):
                 "lexicon": by_lexicon,
                 "classifier": by_classifier,
                 "classifier_confidence": round(confidence, 4),
-                "benign_context": bool(benign_spans),
+                "benign_context": bool(cancelling_spans),
             },
             add_to_output=True,
         )

@@ -20,12 +20,14 @@ Phrases to match go through the same functions as messages, so matching is uncha
 
 import re
 import unicodedata
+from typing import List
 
 APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc\u0060\u00b4]")
 HYPHEN_BETWEEN_LETTERS = re.compile(r"(?<=[a-z])[-\u2010\u2011\u2012\u2013\u2014_](?=[a-z])")
 REPEATED_LETTER = re.compile(r"([a-z])\1+")
 SPACED_LETTERS = re.compile(r"(?<!\S)[a-z](?:[ .*_][a-z]){2,}(?![^\s.,!?])")
 LETTER_SEPARATORS = re.compile(r"[ .*_]")
+NEXT_WORD = re.compile(r"\s+[a-z]{2,}")
 INVISIBLE_CATEGORY = "Cf"
 COMBINING_GRAPHEME_JOINER = "\u034f"
 VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f]")
@@ -38,8 +40,9 @@ def space_symbols(text: str) -> str:
     return WHITESPACE.sub(" ", SYMBOL.sub(r" \1 ", text or "")).strip()
 
 
-def normalise(text: str) -> str:
-    """Folds the ways people type one phrase into one form, for text and patterns alike."""
+def _fold_characters(text: str) -> str:
+    """Lower case, compatibility forms, no invisible characters, no apostrophes, and
+    hyphens between letters spaced: the steps before letters typed apart are joined."""
     text = unicodedata.normalize("NFKC", text or "").lower()
     text = "".join(
         char for char in text
@@ -47,7 +50,40 @@ def normalise(text: str) -> str:
     )
     text = VARIATION_SELECTORS.sub("", text)
     text = APOSTROPHES.sub("", text)
-    text = HYPHEN_BETWEEN_LETTERS.sub(" ", text)
-    text = SPACED_LETTERS.sub(lambda run: LETTER_SEPARATORS.sub("", run.group(0)), text)
+    return HYPHEN_BETWEEN_LETTERS.sub(" ", text)
+
+
+def _spelled_out_runs(text: str):
+    """(start, end, word) of every run of letters typed one by one, as one word.
+
+    A lone "a" or "i" before a spelled word stays a word of its own ("a r o p e" is
+    "a rope", "i m g o n n a" is "i mgona"), and so does an "i" that starts the next
+    clause ("the a i i have a plan"); what is left must still be three letters.
+    """
+    for run in SPACED_LETTERS.finditer(text):
+        letters = LETTER_SEPARATORS.split(run.group(0))
+        start, end = run.start(), run.end()
+        if letters[-1] == "i" and NEXT_WORD.match(text, end):
+            letters, end = letters[:-1], end - 2
+        if len(letters) >= 4 and letters[0] in ("a", "i"):
+            letters, start = letters[1:], start + 2
+        if len(letters) >= 3:
+            yield start, end, "".join(letters)
+
+
+def spelled_out_words(text: str) -> List[str]:
+    """The words a message typed letter by letter ("s u i c i d e"), normalised."""
+    folded = _fold_characters(text)
+    return [REPEATED_LETTER.sub(r"\1", word) for _, _, word in _spelled_out_runs(folded)]
+
+
+def normalise(text: str) -> str:
+    """Folds the ways people type one phrase into one form, for text and patterns alike."""
+    text = _fold_characters(text)
+    joined, position = [], 0
+    for start, end, word in _spelled_out_runs(text):
+        joined += [text[position:start], word]
+        position = end
+    text = "".join(joined) + text[position:]
     text = REPEATED_LETTER.sub(r"\1", text)
     return space_symbols(text)

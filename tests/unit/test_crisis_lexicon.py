@@ -251,3 +251,15 @@ def test_normalise_joins_letters_typed_one_by_one(typed, folded):
     from components.text_normalisation import normalise
 
     assert normalise(typed) == folded
+
+
+def test_an_idiom_that_cancels_no_crisis_words_does_not_silence_the_classifier(safety_net):
+    """ "hanging in there" is ordinary, but it says nothing about the rest of the message."""
+    message = classified(
+        "I'm barely hanging in there, I don't think I can keep going",
+        [{"name": "crisis", "confidence": 0.6}, {"name": "greet", "confidence": 0.2}],
+    )
+    safety_net.process([message])
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+    detection = message.get("crisis_detection")
+    assert detection["classifier"] is True and detection["benign_context"] is False
