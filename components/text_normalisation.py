@@ -20,7 +20,7 @@ Phrases to match go through the same functions as messages, so matching is uncha
 
 import re
 import unicodedata
-from typing import List
+from typing import Iterator, List, Tuple
 
 APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc\u0060\u00b4]")
 HYPHEN_BETWEEN_LETTERS = re.compile(r"(?<=[a-z])[-\u2010\u2011\u2012\u2013\u2014_](?=[a-z])")
@@ -53,7 +53,7 @@ def _fold_characters(text: str) -> str:
     return HYPHEN_BETWEEN_LETTERS.sub(" ", text)
 
 
-def _spelled_out_runs(text: str):
+def _spelled_out_runs(text: str) -> Iterator[Tuple[int, int, str]]:
     """(start, end, word) of every run of letters typed one by one, as one word.
 
     A lone "a" or "i" before a spelled word stays a word of its own ("a r o p e" is
