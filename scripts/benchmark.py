@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.evaluate import git_revision, machine_facts, now_iso, shown  # noqa: E402
+from scripts.evaluate import git_revision, machine_facts, now_iso, run_logged, shown  # noqa: E402
 from scripts.run_assistant import AssistantServers, stop  # noqa: E402
 
 OUT_DIR = ROOT / "results" / "bench"
@@ -310,30 +310,19 @@ def train(name: str, config: str, data: Path, domain: Path, workdir: Path, log_d
                "--fixed-model-name", f"bench-{name}"]
     env = {**child_env(), "RASA_CACHE_DIRECTORY": str(cache)}
     log(f"[train {run}/{runs}] {name}: rasa train --config {config} (log: {shown(log_file)})")
-    started = time.monotonic()
-    with open(log_file, "wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                   env=env)
-        try:
-            while True:
-                try:
-                    process.wait(timeout=15)
-                    break
-                except subprocess.TimeoutExpired:
-                    elapsed = time.monotonic() - started
-                    if elapsed > TRAIN_TIMEOUT_S:
-                        raise RuntimeError(f"training {name} took over {TRAIN_TIMEOUT_S} s")
-                    progress = training_progress(log_file)
-                    log(f"    ... training {name} ({run}/{runs}): {elapsed:.0f} s"
-                        f"{', ' + progress if progress else ''}")
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    seconds = time.monotonic() - started
+
+    def report(elapsed: float) -> None:
+        progress = training_progress(log_file)
+        log(f"    ... training {name} ({run}/{runs}): {elapsed:.0f} s"
+            f"{', ' + progress if progress else ''}")
+
+    try:
+        returncode, seconds = run_logged(command, log_file, env, TRAIN_TIMEOUT_S, 15, report)
+    except TimeoutError:
+        raise RuntimeError(f"training {name} took over {TRAIN_TIMEOUT_S} s")
     model = out / f"bench-{name}.tar.gz"
-    if process.returncode != 0 or not model.is_file():
-        raise RuntimeError(f"training {name} failed (exit {process.returncode}); see {log_file}")
+    if returncode != 0 or not model.is_file():
+        raise RuntimeError(f"training {name} failed (exit {returncode}); see {log_file}")
     shutil.rmtree(cache, ignore_errors=True)
     size_mb = round(model.stat().st_size / 1e6, 2)
     log(f"[train {run}/{runs}] {name}: {seconds:.1f} s, model {size_mb} MB")

@@ -37,7 +37,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -430,6 +430,32 @@ def pipeline_drift() -> List[str]:
     return problems
 
 
+def run_logged(command: Sequence[str], log_file: Path, env: Dict[str, str], timeout_s: float,
+               report_every_s: float, report: Callable[[float], None]) -> Tuple[int, float]:
+    """Runs a long command with its output in log_file, calling report(elapsed seconds)
+    every report_every_s; kills it and raises TimeoutError past timeout_s (or kills it
+    on any other interruption). Returns its exit code and how long it took."""
+    started = time.monotonic()
+    with open(log_file, "wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output,
+                                   stderr=subprocess.STDOUT, env=env)
+        try:
+            while True:
+                try:
+                    process.wait(timeout=report_every_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    elapsed = time.monotonic() - started
+                    if elapsed > timeout_s:
+                        raise TimeoutError(f"{command[:4]} took over {timeout_s} s")
+                    report(elapsed)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return process.returncode, time.monotonic() - started
+
+
 def cross_validate(out_dir: Path, folds: int) -> Dict[str, Any]:
     cv_dir = out_dir / "cv"
     cv_dir.mkdir(parents=True, exist_ok=True)
@@ -448,24 +474,15 @@ def cross_validate(out_dir: Path, folds: int) -> Dict[str, Any]:
         f"{' '.join(command[2:])}")
     log_file = out_dir / "cv.log"
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    started = time.monotonic()
-    with open(log_file, "wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output,
-                                   stderr=subprocess.STDOUT, env=env)
-        while True:
-            try:
-                process.wait(timeout=30)
-                break
-            except subprocess.TimeoutExpired:
-                elapsed = time.monotonic() - started
-                if elapsed > CV_TIMEOUT_S:
-                    process.kill()
-                    process.wait()
-                    raise SystemExit(f"cross-validation took over {CV_TIMEOUT_S} s; see {log_file}")
-                log(f"    cross-validation running: {elapsed:.0f} s")
-    seconds = time.monotonic() - started
-    if process.returncode != 0 or not report_file.exists():
-        raise SystemExit(f"cross-validation failed (exit {process.returncode}); see {log_file}")
+    try:
+        returncode, seconds = run_logged(
+            command, log_file, env, CV_TIMEOUT_S, 30,
+            lambda elapsed: log(f"    cross-validation running: {elapsed:.0f} s"),
+        )
+    except TimeoutError:
+        raise SystemExit(f"cross-validation took over {CV_TIMEOUT_S} s; see {log_file}")
+    if returncode != 0 or not report_file.exists():
+        raise SystemExit(f"cross-validation failed (exit {returncode}); see {log_file}")
     report = json.loads(report_file.read_text(encoding="utf-8"))
     per_intent = {
         name: values for name, values in report.items()

@@ -138,6 +138,17 @@ class AssistantServers:
         self.rasa = self.actions = None
 
 
+def newest_model() -> str:
+    """$TMS_MODEL, or the newest trained model in models/ (for the test suites and soak)."""
+    chosen = os.environ.get("TMS_MODEL")
+    if chosen:
+        return chosen
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError("no trained model in models/: run `make train` first")
+    return str(models[-1])
+
+
 def wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
     """Polls url until it answers 200, failing early if the process dies."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -375,16 +375,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def newest_model() -> str:
-    chosen = os.environ.get("TMS_MODEL")
-    if chosen:
-        return chosen
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise RuntimeError("no trained model in models/: run `make train` first")
-    return str(models[-1])
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -392,7 +382,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         url = check_loopback(args.url)
         if args.start:
-            from scripts.run_assistant import AssistantServers
+            from scripts.run_assistant import AssistantServers, newest_model
             scratch = tempfile.mkdtemp(prefix="soak-")
             servers = AssistantServers(
                 model=args.model or newest_model(), **START_PORTS,

@@ -20,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from scripts.run_assistant import ROOT, AssistantServers
+from scripts.run_assistant import ROOT, AssistantServers, newest_model
 
 RASA_PORT, ACTION_PORT, WEB_PORT = 17005, 17055, 17080
 API_TOKEN = f"browser-test-{uuid.uuid4().hex[:8]}"
@@ -33,16 +33,6 @@ SCREENSHOTS = ROOT / "results" / "browser"
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 DESKTOP = {"width": 1280, "height": 800}
 REPLY_TIMEOUT_MS = 30_000
-
-
-def newest_model() -> str:
-    chosen = os.environ.get("TMS_MODEL")
-    if chosen:
-        return chosen
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise RuntimeError("no trained model in models/: run `make train` first")
-    return str(models[-1])
 
 
 def port_in_use(port: int) -> bool:

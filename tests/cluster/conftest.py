@@ -21,8 +21,7 @@ import pytest
 import requests
 
 from scripts.cluster import Cluster, DatabaseSettings, RedisSettings
-from scripts.run_assistant import ROOT
-from tests.e2e.conftest import newest_model
+from scripts.run_assistant import ROOT, newest_model
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 

@@ -5,7 +5,6 @@ the same AssistantServers class that `make run` uses. The model is $TMS_MODEL, o
 the newest one in models/.
 """
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List
@@ -13,21 +12,11 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
-from scripts.run_assistant import ROOT, AssistantServers
+from scripts.run_assistant import ROOT, AssistantServers, newest_model
 
 API_TOKEN = "e2e-test-token"
 TWILIO_TEST_TOKEN = "e2e-twilio-auth-token"
 SMS_ENV = {"TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN, "SMS_SENDER_ID_KEY": "e2e-sender-key"}
-
-
-def newest_model() -> str:
-    chosen = os.environ.get("TMS_MODEL")
-    if chosen:
-        return chosen
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise RuntimeError("no trained model in models/: run `make train` first")
-    return str(models[-1])
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from channels.sms_text import MAX_SMS_CHARS, SEGMENT_CHARS, is_gsm7
-from scripts.run_assistant import ROOT, AssistantServers
-from tests.e2e.conftest import SMS_ENV, TWILIO_TEST_TOKEN, newest_model
+from scripts.run_assistant import ROOT, AssistantServers, newest_model
+from tests.e2e.conftest import SMS_ENV, TWILIO_TEST_TOKEN
 
 WEBHOOK_PATH = "/webhooks/twilio/webhook"
 PUBLIC_BASE_URL = "https://sms.riverbend-tms.example"

@@ -19,8 +19,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from scripts.run_assistant import ROOT, AssistantServers
-from tests.e2e.conftest import SMS_ENV, TWILIO_TEST_TOKEN, newest_model
+from scripts.run_assistant import ROOT, AssistantServers, newest_model
+from tests.e2e.conftest import SMS_ENV, TWILIO_TEST_TOKEN
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 

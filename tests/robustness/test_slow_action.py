@@ -14,8 +14,8 @@ from typing import List, Tuple
 
 import pytest
 
-from scripts.run_assistant import ROOT, AssistantServers, wait_until_up
-from tests.e2e.conftest import SMS_ENV, newest_model
+from scripts.run_assistant import ROOT, AssistantServers, newest_model, wait_until_up
+from tests.e2e.conftest import SMS_ENV
 from tests.robustness.conftest import (
     API_TOKEN, LOG_DIR, SECOND_RASA_PORT, SLOW_ACTION_PORT, WEB_PORT, RestChat, SmsPhone,
     parse_twiml,
