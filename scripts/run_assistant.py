@@ -29,6 +29,8 @@ from scripts.serve_web import start_web_server  # noqa: E402
 
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 10
+# Both servers start through scripts/serve_lean.py, which leaves out imports they never use.
+LEAN = [sys.executable, "-m", "scripts.serve_lean"]
 
 
 @dataclass
@@ -79,7 +81,7 @@ class AssistantServers:
     def start_actions(self) -> None:
         """Starts the action server and waits until it answers its health check."""
         self.actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+            [*LEAN, "rasa_sdk", "--actions", "actions",
              "--port", str(self.action_port)],
             cwd=ROOT, stdout=self._output("actions"), stderr=subprocess.STDOUT,
         )
@@ -93,7 +95,7 @@ class AssistantServers:
 
     def rasa_command(self, shell: bool = False) -> List[str]:
         command = [
-            sys.executable, "-m", "rasa", "shell" if shell else "run",
+            *LEAN, "rasa", "shell" if shell else "run",
             "--model", self.model, "--endpoints", str(self.effective_endpoints()),
         ]
         if shell:

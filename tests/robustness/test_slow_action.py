@@ -7,14 +7,13 @@ question is answered within 2 s, and A's reply arrives afterwards.
 """
 
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, Tuple
 
 import pytest
 
-from scripts.run_assistant import ROOT, AssistantServers, newest_model, wait_until_up
+from scripts.run_assistant import LEAN, ROOT, AssistantServers, newest_model, wait_until_up
 from tests.e2e.conftest import SMS_ENV
 from tests.robustness.conftest import (
     API_TOKEN, LOG_DIR, SECOND_RASA_PORT, SLOW_ACTION_PORT, WEB_PORT, RestChat, SmsPhone,
@@ -43,7 +42,7 @@ def slow_assistant(tmp_path_factory) -> AssistantServers:
     )
     try:
         servers.actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "tests.robustness.slow_actions",
+            [*LEAN, "rasa_sdk", "--actions", "tests.robustness.slow_actions",
              "--port", str(SLOW_ACTION_PORT)],
             cwd=ROOT, stdout=servers._output("actions"), stderr=subprocess.STDOUT,
         )
