@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from scripts.run_assistant import newest_model  # noqa: E402
+
 HELDOUT = ROOT / "tests" / "heldout"
 # Each evaluation set is a folder holding these three files (--set picks another one,
 # such as tests/dev, the development set the lexicon and data were tuned on).
@@ -125,13 +127,6 @@ def git_revision() -> str:
 
 def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def newest_model() -> Path:
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise SystemExit("no trained model in models/: run `make train` first")
-    return models[-1]
 
 
 def model_facts(path: Path) -> Dict[str, Any]:
@@ -763,7 +758,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     started = time.monotonic()
-    model = Path(args.model).resolve() if args.model else newest_model()
+    try:
+        model = Path(args.model or newest_model()).resolve()
+    except RuntimeError as missing:  # no trained model in models/
+        raise SystemExit(str(missing))
     if not model.is_file():
         raise SystemExit(f"no such model: {model}")
     out_dir = Path(args.out).resolve()

@@ -47,6 +47,7 @@ class AssistantServers:
     log_dir: Optional[str] = None
     api_token: Optional[str] = None
     env: Dict[str, str] = field(default_factory=dict)
+    actions_package: str = "actions"  # the tests swap in tests.robustness.slow_actions
     actions: Optional[subprocess.Popen] = field(default=None, init=False)
     rasa: Optional[subprocess.Popen] = field(default=None, init=False)
     web: Optional[object] = field(default=None, init=False)
@@ -81,7 +82,7 @@ class AssistantServers:
     def start_actions(self) -> None:
         """Starts the action server and waits until it answers its health check."""
         self.actions = subprocess.Popen(
-            [*LEAN, "rasa_sdk", "--actions", "actions",
+            [*LEAN, "rasa_sdk", "--actions", self.actions_package,
              "--port", str(self.action_port)],
             cwd=ROOT, stdout=self._output("actions"), stderr=subprocess.STDOUT,
         )

@@ -6,14 +6,13 @@ it. While conversation A waits for its answer to be validated, conversation B's 
 question is answered within 2 s, and A's reply arrives afterwards.
 """
 
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, Tuple
 
 import pytest
 
-from scripts.run_assistant import LEAN, ROOT, AssistantServers, newest_model, wait_until_up
+from scripts.run_assistant import AssistantServers, newest_model
 from tests.e2e.conftest import SMS_ENV
 from tests.robustness.conftest import (
     API_TOKEN, LOG_DIR, SECOND_RASA_PORT, SLOW_ACTION_PORT, WEB_PORT, RestChat, SmsPhone,
@@ -39,15 +38,10 @@ def slow_assistant(tmp_path_factory) -> AssistantServers:
         log_dir=str(LOG_DIR / "slow-action"),
         api_token=API_TOKEN,
         env={**SMS_ENV, "RASA_TELEMETRY_ENABLED": "false"},
+        actions_package="tests.robustness.slow_actions",
     )
     try:
-        servers.actions = subprocess.Popen(
-            [*LEAN, "rasa_sdk", "--actions", "tests.robustness.slow_actions",
-             "--port", str(SLOW_ACTION_PORT)],
-            cwd=ROOT, stdout=servers._output("actions"), stderr=subprocess.STDOUT,
-        )
-        wait_until_up(f"http://localhost:{SLOW_ACTION_PORT}/health", servers.actions,
-                      "slow action server")
+        servers.start_actions()
         servers.start_rasa()
     except BaseException:
         servers.stop()
