@@ -14,8 +14,8 @@ pipeline, FallbackClassifier and CrisisSafetyNet included:
   ("this commute is murder"), for each detector the safety net reports
   (`crisis_detection`: lexicon, classifier) and for the pipeline (intent == crisis,
   i.e. either detector), listing every missed crisis message and every false alarm;
-- 5-fold cross-validation of the NLU pipeline on data/nlu (config_nlu_cv.yml: the
-  pipeline of config.yml without FallbackClassifier and safety net), through
+- 5-fold cross-validation of the NLU pipeline on data/nlu (the pipeline of config.yml
+  without FallbackClassifier and safety net, written to results/eval/cv/config.yml), through
   `rasa test nlu --cross-validation`.
 
 Writes results/eval/report.md, report.json, confusion_matrix.png, and prints a
@@ -53,7 +53,6 @@ HELDOUT = ROOT / "tests" / "heldout"
 INTENTS_NAME = "intents.yml"
 CRISIS_NAME = "crisis.txt"
 ORDINARY_NAME = "risky_ordinary.txt"
-CV_CONFIG = ROOT / "config_nlu_cv.yml"
 PROJECT_CONFIG = ROOT / "config.yml"
 NLU_DATA = ROOT / "data" / "nlu"
 OUT_DIR = ROOT / "results" / "eval"
@@ -405,24 +404,19 @@ def evaluate_crisis(parser: Parser, data_dir: Path) -> Dict[str, Any]:
 # --------------------------------------------------------------------------- CV
 
 
-def pipeline_drift() -> List[str]:
-    """Differences between config_nlu_cv.yml and config.yml's pipeline up to the classifier."""
+LEFT_OUT_OF_CV = ("FallbackClassifier", "components.crisis_safety_net.CrisisSafetyNet")
+
+
+def cv_config() -> Dict[str, Any]:
+    """config.yml's NLU pipeline without FallbackClassifier and CrisisSafetyNet, and no
+    policies: what the classifier learned from data/nlu and nothing else. Derived from
+    config.yml at every run, so the cross-validated pipeline is always the one in use."""
     project = yaml.safe_load(PROJECT_CONFIG.read_text(encoding="utf-8")) or {}
-    cv = yaml.safe_load(CV_CONFIG.read_text(encoding="utf-8")) or {}
-    expected = []
-    for component in project.get("pipeline") or []:
-        name = str(component.get("name", ""))
-        if name == "FallbackClassifier" or name.endswith("CrisisSafetyNet"):
-            continue
-        expected.append(component)
-    actual = cv.get("pipeline") or []
-    problems = []
-    for index in range(max(len(expected), len(actual))):
-        want = expected[index] if index < len(expected) else None
-        have = actual[index] if index < len(actual) else None
-        if want != have:
-            problems.append(f"step {index + 1}: config.yml has {want}, config_nlu_cv.yml has {have}")
-    return problems
+    pipeline = [component for component in project.get("pipeline") or []
+                if component.get("name") not in LEFT_OUT_OF_CV]
+    return {"recipe": project.get("recipe", "default.v1"), "language": project.get("language", "en"),
+            "assistant_id": f"{project.get('assistant_id', 'assistant')}-nlu-cv",
+            "pipeline": pipeline, "policies": []}
 
 
 def run_logged(command: Sequence[str], log_file: Path, env: Dict[str, str], timeout_s: float,
@@ -457,12 +451,11 @@ def cross_validate(out_dir: Path, folds: int) -> Dict[str, Any]:
     report_file = cv_dir / "intent_report.json"
     if report_file.exists():
         report_file.unlink()  # never read a previous run's figures
-    drift = pipeline_drift()
-    for problem in drift:
-        log(f"    WARNING: config_nlu_cv.yml differs from config.yml: {problem}")
+    config_file = cv_dir / "config.yml"
+    config_file.write_text(yaml.safe_dump(cv_config(), sort_keys=False), encoding="utf-8")
     command = [
         sys.executable, "-m", "rasa", "test", "nlu", "--cross-validation",
-        "--folds", str(folds), "--config", str(CV_CONFIG.relative_to(ROOT)),
+        "--folds", str(folds), "--config", shown(config_file),
         "--nlu", str(NLU_DATA.relative_to(ROOT)), "--out", shown(cv_dir),
     ]
     log(f"==> {folds}-fold cross-validation of the NLU pipeline (a few minutes): "
@@ -489,8 +482,7 @@ def cross_validate(out_dir: Path, folds: int) -> Dict[str, Any]:
     return {
         "command": " ".join(["rasa"] + command[3:]),
         "folds": folds,
-        "config": str(CV_CONFIG.relative_to(ROOT)),
-        "config_drift": drift,
+        "config": shown(config_file),
         "seconds": round(seconds, 1),
         "accuracy": round(float(report["accuracy"]), 4),
         "macro_f1": round(float(report["macro avg"]["f1-score"]), 4),
@@ -697,9 +689,6 @@ def write_markdown(report: Dict[str, Any], path: Path) -> None:
         for weak in cv["weakest_intents"]:
             lines.append(f"| {weak['intent']} | {weak['f1']:.3f} | {weak['precision']:.3f} | "
                          f"{weak['recall']:.3f} | {weak['support']} |")
-        if cv["config_drift"]:
-            lines += ["", "**Warning:** `config_nlu_cv.yml` no longer matches `config.yml`:"]
-            lines += [f"- {problem}" for problem in cv["config_drift"]]
     else:
         lines.append("Not measured (--quick or --no-cv).")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
