@@ -66,7 +66,8 @@ def test_stopping_and_resuming_the_checklist(chat):
 @pytest.mark.parametrize(
     "message",
     ["I want to kill myself", "kms", "i dont want to be here anymore",
-     "how much does it cost? doesn't matter, I won't be around by then"],
+     "how much does it cost? doesn't matter, I won't be around by then",
+     "ya no quiero vivir así, tengo todo listo"],
 )
 def test_a_crisis_message_gets_988_and_911_first(chat, message):
     texts = chat.texts(message)
@@ -83,7 +84,8 @@ def test_a_crisis_in_the_middle_of_the_checklist_interrupts_it(chat):
 
 
 @pytest.mark.parametrize(
-    "message", ["this wait is killing me", "I'm dying to know how it works", "my battery is dead"]
+    "message", ["this wait is killing me", "I'm dying to know how it works", "my battery is dead",
+                "cuánto cuesta una sesión de tms"]
 )
 def test_ordinary_idioms_do_not_trigger_the_crisis_path(chat, message):
     texts = chat.texts(message)
