@@ -66,11 +66,12 @@ test-stories: setup train
 test-e2e: setup train
 	@TMS_MODEL=$(MODEL) $(PY) -m pytest -q tests/e2e
 
-# False alarms are held near what was measured (held-out 2.3%, development 7.7%), not at the
-# 1% target: see the README, "Accuracy".
-test-crisis: setup train  ## crisis recall 100% on the held-out and development sets, false alarms at most 3% / 8%
-	@$(PY) scripts/evaluate.py --quick --fail-under-targets --max-false-alarms 0.03 --model $(MODEL)
-	@$(PY) scripts/evaluate.py --quick --fail-under-targets --max-false-alarms 0.08 --set tests/dev \
+# The held-out set is held to the 1% false-alarm target; the development set, which holds
+# the retired fresh sets with their hardest lookalikes, near what was measured (8.3%): see
+# the README, "Accuracy".
+test-crisis: setup train  ## crisis recall 100% on the held-out and development sets, false alarms at most 1% / 9%
+	@$(PY) scripts/evaluate.py --quick --fail-under-targets --model $(MODEL)
+	@$(PY) scripts/evaluate.py --quick --fail-under-targets --max-false-alarms 0.09 --set tests/dev \
 		--out results/eval-dev --model $(MODEL)
 
 test-browser: setup train packages  ## the demo page and widget in headless Chromium (Playwright)
