@@ -76,6 +76,7 @@ class AssistantServers:
         if self.tracker_db:
             config["tracker_store"]["db"] = self.tracker_db
         target = ROOT / "var" / f"endpoints.{self.rasa_port}.yml"
+        target.parent.mkdir(exist_ok=True)  # a fresh checkout has no var/ (make bench starts here)
         target.write_text(yaml.safe_dump(config), encoding="utf-8")
         return target
 
