@@ -140,6 +140,9 @@ def read_lines(path: Path) -> List[str]:
             if line.strip() and not line.strip().startswith("#")]
 
 
+MIX_CONVERSATIONS = 30  # conversations in one copy of build_mix()'s mix
+
+
 def build_mix(seed: int = 7) -> List[List[Tuple[str, str]]]:
     """One round of conversations, each a list of (kind, text); the same every run.
 
@@ -800,6 +803,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for name in ("repeats", "train_repeats", "concurrency", "latency_rounds", "throughput_rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.throughput_rounds * MIX_CONVERSATIONS < args.concurrency:
+        # Turns per second are counted while all conversations are in flight: with fewer
+        # conversations than the concurrency that moment never comes and the rate reads 0.
+        parser.error(f"--throughput-rounds {args.throughput_rounds} gives "
+                     f"{args.throughput_rounds * MIX_CONVERSATIONS} conversations, fewer than "
+                     f"--concurrency {args.concurrency}")
     return args
 
 

@@ -756,8 +756,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     out_dir = Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(args.set).resolve()
-    missing = [name for name in (CRISIS_NAME, ORDINARY_NAME, INTENTS_NAME)
-               if not (data_dir / name).is_file()]
+    needed = (CRISIS_NAME, ORDINARY_NAME) + (() if args.quick else (INTENTS_NAME,))
+    missing = [name for name in needed if not (data_dir / name).is_file()]
     if missing:
         raise SystemExit(f"{data_dir} lacks {', '.join(missing)}")
     if args.quick:
