@@ -521,6 +521,26 @@ async def run_throughput(url: str, concurrency: int, rounds: int, max_seconds: f
 # --------------------------------------------------------------------------- serving
 
 
+def check_serves(model: str, workdir: Path, log_dir: Path) -> None:
+    """Starts the servers on a freshly trained project model and stops them at the first answer.
+
+    Run before the stock config's hour of training, so that a problem with serving shows in
+    seconds, not after the hour (a fresh checkout once failed here).
+    """
+    spec = CONFIGS["project"]
+    servers = AssistantServers(
+        model=model, rasa_port=spec["rasa_port"], action_port=spec["action_port"],
+        web_port=WEB_PORT, tracker_db=str(workdir / "conversations-check.db"),
+        log_dir=str(log_dir / "serve-check"),
+    )
+    try:
+        servers.start_actions()
+        _, cold = measure_cold_start(servers, log_dir / "serve-check" / "rasa.log")
+        log(f"    the project model answers ({cold:.1f} s from launch; not counted)")
+    finally:
+        servers.stop()
+
+
 def serve_and_measure(name: str, model: str, workdir: Path, log_dir: Path, run: int, runs: int,
                       args: argparse.Namespace) -> Dict[str, Any]:
     spec = CONFIGS[name]
@@ -868,6 +888,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                     report["training"][name].append(
                         {"seconds": result["seconds"], "model_mb": result["model_mb"]})
                     models[name] = result["model"]
+                    if name == "project" and run == 1:
+                        log("==> Checking that the servers start before the stock training")
+                        check_serves(result["model"], workdir, log_dir)
         log("==> Serving")
         for run in range(1, args.repeats + 1):
             for name in CONFIGS:
@@ -876,6 +899,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         log("Interrupted; servers stopped, nothing written.")
         return 130
+    except RuntimeError as error:  # a server or a training that failed: its log says why
+        log(f"FAILED: {error}; nothing written.")
+        return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
