@@ -2,7 +2,7 @@
 
 Importing this package (the Rasa server does, to load the channels) keeps
 conversation content out of the server's logs (components/log_privacy.py) and
-applies two fixes to Rasa's hot paths (components/rasa_speedups.py).
+applies the fixes to Rasa's hot paths (components/rasa_speedups.py).
 """
 
 from components import log_privacy, rasa_speedups

@@ -1,8 +1,9 @@
-"""Fixes to three hot paths of Rasa 3.6.21 that cost more than the rest of a turn.
+"""Fixes to hot paths of Rasa 3.6.21: three that cost more than the rest of a turn, one
+that cost a third of the training time.
 
 Each keeps Rasa's behaviour exactly and only stops it from redoing work whose result
 is known; `install()` applies them in the Rasa server (channels/__init__.py imports
-it). tests/unit/test_rasa_speedups.py checks that Rasa's answers are unchanged; the
+it) and in training (scripts/train_with_speedups.py, which `make train` runs). tests/unit/test_rasa_speedups.py checks that Rasa's answers are unchanged; the
 benchmark (`make bench`) measures what they buy, see the README.
 
 - Checking the action server's answers. Rasa validates every answer with
@@ -24,6 +25,13 @@ benchmark (`make bench`) measures what they buy, see the README.
   it first tried all rules (200 here) on the latest state; a rule whose last state
   names a previous action can only match when that action just ran, so the rules
   are indexed by it and only the few that can match are tried.
+- Merging training data. Each data file is read into its own TrainingData and they
+  are merged one by one; every merge strips each example's intent and sets it again,
+  and setting a property forgets the example's fingerprint, by which the merge drops
+  duplicates. So every example was fingerprinted again at every merge: about 500,000
+  fingerprints for 10,800 examples, 20 s of a 60 s training. Setting a text property
+  to the text it already holds changes nothing the fingerprint covers, and now keeps
+  it.
 """
 
 from functools import lru_cache
@@ -36,8 +44,10 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.core.events import Event
 from rasa.shared.nlu.constants import ACTION_NAME
+from rasa.shared.nlu.training_data.message import Message
 
 _rasa_resolve_by_type = Event.resolve_by_type
+_rasa_message_set = Message.set
 _rasa_get_possible_keys = RulePolicy._get_possible_keys  # kept for the tests
 _event_classes: Dict[Text, Type[Event]] = {}
 # id(lookup) -> (the lookup, its size, {previous action or None: rule keys}, longest rule)
@@ -124,8 +134,16 @@ def get_possible_keys(
     return possible_keys
 
 
+def set_message_property(self: Message, prop: Text, info: Any, add_to_output: bool = False) -> None:
+    """Message.set, keeping the fingerprint when a text property gets the text it holds."""
+    if isinstance(info, str) and not add_to_output and self.data.get(prop) == info:
+        return
+    _rasa_message_set(self, prop, info, add_to_output)
+
+
 def install() -> None:
-    """Applies the three fixes to this process."""
+    """Applies the four fixes to this process."""
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_event_type)
     RulePolicy._get_possible_keys = get_possible_keys
+    Message.set = set_message_property

@@ -95,3 +95,41 @@ def test_rules_match_as_rasa_matches_them():
         states = [random_state(rng, conversation_start=(i == 0)) for i in range(rng.randint(0, 30))]
         expected = rasa_speedups._rasa_get_possible_keys(policy, lookup, states)
         assert RulePolicy._get_possible_keys(policy, lookup, states) == expected
+
+
+def read_training_data(paths):
+    """The project's NLU files merged one by one, as Rasa's importer merges them."""
+    from functools import reduce
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return reduce(lambda merged, data: merged.merge(data), [load_data(str(p)) for p in paths])
+
+
+def test_merged_training_data_is_the_same_as_with_rasas_own_message_set(monkeypatch):
+    """Training learns from exactly the examples, in the order, that Rasa would give it."""
+    from pathlib import Path
+
+    from rasa.shared.nlu.training_data.message import Message
+
+    paths = sorted((Path(__file__).resolve().parents[2] / "data" / "nlu").glob("*.yml"))
+    fixed = read_training_data(paths)
+    monkeypatch.setattr(Message, "set", rasa_speedups._rasa_message_set)
+    rasas = read_training_data(paths)
+
+    assert [(m.get("text"), m.get("intent")) for m in fixed.training_examples] == [
+        (m.get("text"), m.get("intent")) for m in rasas.training_examples]
+    assert fixed.fingerprint() == rasas.fingerprint()
+
+
+def test_a_changed_property_still_changes_the_fingerprint():
+    """Only an unchanged text keeps the fingerprint; a new intent, or new features, do not."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message.build(text="how does tms work", intent="ask_how_tms_works")
+    before = message.fingerprint()
+    message.set("intent", "ask_how_tms_works")
+    assert message.fingerprint() == before
+    message.set("intent", "ask_cost")
+    assert message.fingerprint() != before
+    assert message.fingerprint() == Message.build(text="how does tms work", intent="ask_cost").fingerprint()
