@@ -1,9 +1,10 @@
 """Fixes to hot paths of Rasa 3.6.21: three that cost more than the rest of a turn, one
-that cost a third of the training time.
+that repeated work at every merge of the training data.
 
 Each keeps Rasa's behaviour exactly and only stops it from redoing work whose result
 is known; `install()` applies them in the Rasa server (channels/__init__.py imports
-it) and in training (scripts/train_with_speedups.py, which `make train` runs). tests/unit/test_rasa_speedups.py checks that Rasa's answers are unchanged; the
+it) and in training (scripts/train_with_speedups.py, which `make train` runs).
+tests/unit/test_rasa_speedups.py checks that Rasa's answers are unchanged; the
 benchmark (`make bench`) measures what they buy, see the README.
 
 - Checking the action server's answers. Rasa validates every answer with
@@ -29,7 +30,8 @@ benchmark (`make bench`) measures what they buy, see the README.
   are merged one by one; every merge strips each example's intent and sets it again,
   and setting a property forgets the example's fingerprint, by which the merge drops
   duplicates. So every example was fingerprinted again at every merge: about 500,000
-  fingerprints for 10,800 examples, 20 s of a 60 s training. Setting a text property
+  fingerprints for 10,800 examples (benchmarks/training_launchers.sh: a training 5 to
+  9% shorter without them, median ratios 0.95 and 0.91). Setting a text property
   to the text it already holds changes nothing the fingerprint covers, and now keeps
   it.
 """

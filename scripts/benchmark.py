@@ -11,7 +11,8 @@ Measured, each over real servers on loopback only (ports 20005/20055 for the pro
 20105/20155 for stock):
 
 - training time (`rasa train` through scripts/train_with_speedups.py, as `make train`
-  runs it, wall clock, fresh output folder and empty training cache each time) and model size (the .tar.gz);
+  runs it, wall clock, fresh output folder and empty training cache each time) and
+  model size (the .tar.gz);
 - cold start: from launching `rasa run` until the first REST message is answered
   (the action server is already up);
 - latency per turn, one conversation at a time, over a fixed mix of FAQ questions
@@ -138,9 +139,6 @@ def percentile(values: Sequence[float], q: float) -> Optional[float]:
 def read_lines(path: Path) -> List[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.strip().startswith("#")]
-
-
-MIX_CONVERSATIONS = 30  # conversations in one copy of build_mix()'s mix
 
 
 def build_mix(seed: int = 7) -> List[List[Tuple[str, str]]]:
@@ -521,18 +519,23 @@ async def run_throughput(url: str, concurrency: int, rounds: int, max_seconds: f
 # --------------------------------------------------------------------------- serving
 
 
+def bench_servers(name: str, model: str, tracker_db: Path, log_dir: Path) -> AssistantServers:
+    """A config's servers on its own ports, with a conversation database of their own."""
+    spec = CONFIGS[name]
+    return AssistantServers(
+        model=model, rasa_port=spec["rasa_port"], action_port=spec["action_port"],
+        web_port=WEB_PORT, tracker_db=str(tracker_db), log_dir=str(log_dir),
+    )
+
+
 def check_serves(model: str, workdir: Path, log_dir: Path) -> None:
     """Starts the servers on a freshly trained project model and stops them at the first answer.
 
     Run before the stock config's hour of training, so that a problem with serving shows in
     seconds, not after the hour (a fresh checkout once failed here).
     """
-    spec = CONFIGS["project"]
-    servers = AssistantServers(
-        model=model, rasa_port=spec["rasa_port"], action_port=spec["action_port"],
-        web_port=WEB_PORT, tracker_db=str(workdir / "conversations-check.db"),
-        log_dir=str(log_dir / "serve-check"),
-    )
+    servers = bench_servers("project", model, workdir / "conversations-check.db",
+                            log_dir / "serve-check")
     try:
         servers.start_actions()
         _, cold = measure_cold_start(servers, log_dir / "serve-check" / "rasa.log")
@@ -544,11 +547,8 @@ def check_serves(model: str, workdir: Path, log_dir: Path) -> None:
 def serve_and_measure(name: str, model: str, workdir: Path, log_dir: Path, run: int, runs: int,
                       args: argparse.Namespace) -> Dict[str, Any]:
     spec = CONFIGS[name]
-    servers = AssistantServers(
-        model=model, rasa_port=spec["rasa_port"], action_port=spec["action_port"],
-        web_port=WEB_PORT, tracker_db=str(workdir / f"conversations-{name}-{run}.db"),
-        log_dir=str(log_dir / f"serve-{name}"),
-    )
+    servers = bench_servers(name, model, workdir / f"conversations-{name}-{run}.db",
+                            log_dir / f"serve-{name}")
     rasa_rss, actions_rss = RssMonitor("rasa"), RssMonitor("actions")
     load_before = round(os.getloadavg()[0], 2)
     url = f"{servers.rasa_url}/webhooks/rest/webhook"
@@ -824,12 +824,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for name in ("repeats", "train_repeats", "concurrency", "latency_rounds", "throughput_rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.throughput_rounds * MIX_CONVERSATIONS < args.concurrency:
+    conversations = args.throughput_rounds * len(build_mix())
+    if conversations < args.concurrency:
         # Turns per second are counted while all conversations are in flight: with fewer
         # conversations than the concurrency that moment never comes and the rate reads 0.
-        parser.error(f"--throughput-rounds {args.throughput_rounds} gives "
-                     f"{args.throughput_rounds * MIX_CONVERSATIONS} conversations, fewer than "
-                     f"--concurrency {args.concurrency}")
+        parser.error(f"--throughput-rounds {args.throughput_rounds} gives {conversations} "
+                     f"conversations, fewer than --concurrency {args.concurrency}")
     return args
 
 

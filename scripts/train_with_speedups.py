@@ -4,7 +4,7 @@
 
 The arguments are `rasa train`'s. components/rasa_speedups.py keeps Rasa's behaviour
 exactly; one of its fixes stops training data from being fingerprinted again at every
-merge of its files, which took about a third of the training time. `make train` and
+merge of its files (5 to 9% of a training, benchmarks/training_launchers.sh). `make train` and
 `make bench` (for both configs) train through here.
 """
 
