@@ -90,7 +90,7 @@ bench: setup  ## latency, throughput, memory, cold start, training, against Rasa
 	@PYTHONWARNINGS=ignore $(PY) scripts/benchmark.py $(BENCH_ARGS)
 
 soak: setup train  ## 200 conversations for 60 s over loopback (SOAK_ARGS=... to change)
-	@$(PY) scripts/soak.py --start --model $(MODEL) $(SOAK_ARGS)
+	@$(PY) scripts/soak.py --start --model $(MODEL) --json results/soak/report.json $(SOAK_ARGS)
 
 cluster: setup train packages  ## production profile here: PostgreSQL, Redis, 2 Rasa servers, nginx on :8000 (CLUSTER_ARGS=...)
 	@PYTHONWARNINGS=ignore $(PY) scripts/cluster.py --model $(MODEL) $(CLUSTER_ARGS)
