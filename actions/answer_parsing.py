@@ -25,6 +25,9 @@ MIN_AGE, MAX_AGE = 10, 110
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 # What a phrase of the reply means: the generic words, and the question's own things.
 SKIP, MEANS_YES, MEANS_NO, FILLER = "skip", "means yes", "means no", "filler"
+# A reply that names the question's things and contradicts itself: asked again,
+# never settled by the intent ("I have a shunt, no problems with it").
+CONTRADICTORY = "contradictory"
 
 WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|/")
 
@@ -75,7 +78,7 @@ def _first_negators(reply: Words) -> Dict[int, int]:
 
 def _answer_from_things(found: List[Found], reply: Words) -> Optional[str]:
     """The answer the question's own things give ("I have fillings" is no on the
-    metal question), or None when the reply names none of them or contradicts itself.
+    metal question), CONTRADICTORY, or None when the reply names none of them.
 
     A named thing is denied by a negator before it in its clause ("no implants");
     a "no" counts on its own unless it denies a named thing later in its clause.
@@ -98,9 +101,9 @@ def _answer_from_things(found: List[Found], reply: Words) -> Optional[str]:
     ]
     said_yes = any(item.meaning == YES for item in found)
     if affirmed:
-        return None if lone_no else YES
+        return CONTRADICTORY if lone_no else YES
     if denied:
-        return None if said_yes else NO
+        return CONTRADICTORY if said_yes else NO
     return NO
 
 
@@ -127,7 +130,7 @@ def parse_yes_no(
     found = find_phrases(reply.words, _answer_table(slot))
     from_things = _answer_from_things(found, reply)
     if from_things is not None:
-        return from_things
+        return None if from_things == CONTRADICTORY else from_things
     said_yes = any(item.meaning == YES for item in found)
     said_no = any(item.meaning == NO for item in found)
     if said_yes != said_no:

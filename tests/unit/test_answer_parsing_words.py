@@ -110,7 +110,8 @@ def test_metal_or_implants_in_the_head_are_yes(reply):
 
 def test_an_implant_with_a_stray_no_is_asked_again_not_guessed():
     """"I have a shunt, no problems with it" must not become "no metal"."""
-    assert parse_yes_no("I have a shunt, no problems with it", None, "metal_in_head") is None
+    for intent in (None, "deny", "affirm"):
+        assert parse_yes_no("I have a shunt, no problems with it", intent, "metal_in_head") is None
 
 
 def test_an_unsure_implant_stays_unsure():
