@@ -2,6 +2,7 @@
 
 Modules, one concern each:
 - answer_parsing: free-text answers (yes/no/unsure/skip, numbers, ages) to values
+- answer_words: a reply's words and clauses, and the listed phrases found in them
 - medications: counting distinct antidepressants named in a message (spaCy)
 - checklist_outcome: the one function that decides the outcome, and its action
 - candidacy_form: the form's validation and the checklist reset action

@@ -18,11 +18,13 @@ from actions.medications import count_medications
 
 SKIP_OFFER_AFTER = 2
 
-# slot kind -> (reader of (text, intent), hint response)
-READERS: Dict[Text, Callable[[Text, Optional[Text]], Any]] = {
+# slot kind -> reader of (text, intent, slot). The words of the reply decide before
+# the intent (a button payload has no words), and the slot lets a question read its
+# own things: "I have fillings" is no to the metal question, "im pregnant" yes.
+READERS: Dict[Text, Callable[[Text, Optional[Text], Text], Any]] = {
     "yes_no": parse_yes_no,
-    "medication_count": count_medications,
-    "age": lambda text, intent: parse_age(text),
+    "medication_count": lambda text, intent, slot: count_medications(text, intent),
+    "age": lambda text, intent, slot: parse_age(text, intent),
 }
 SLOT_KINDS = {slot: "yes_no" for slot in CHECKLIST_SLOTS}
 SLOT_KINDS.update({"antidepressant_count": "medication_count", "age": "age"})
@@ -30,7 +32,7 @@ SLOT_KINDS.update({"antidepressant_count": "medication_count", "age": "age"})
 
 def read_answer(slot: Text, text: Any, intent: Optional[Text]) -> Any:
     """The value of a checklist answer, or None when the reply does not answer."""
-    return READERS[SLOT_KINDS[slot]](str(text or ""), intent)
+    return READERS[SLOT_KINDS[slot]](str(text or ""), intent, slot)
 
 
 class ValidateCandidacyForm(FormValidationAction):

@@ -1,17 +1,21 @@
 """Counts how many different antidepressants a reply names or states.
 
 "Zoloft and Lexapro" is 2; "sertraline (Zoloft)" is 1 (brand and generic are one
-medication); "3" or "three" is 3; "Zoloft and 2 others" is 3; "Prozac 20 mg" is 1
-(a dose is not a count). Names come from lexicons/antidepressants.yml and are found
-with a spaCy PhraseMatcher over the blank English tokenizer.
+medication); "3" or "three" is 3; "Zoloft and 2 others" is 3. A number right after
+a name ("Prozac 20", "Wellbutrin XL 300"), or before "mg", is a dose and a year
+("Prozac in 2015") is a date: neither is a count. Names come from
+lexicons/antidepressants.yml and are found with a spaCy PhraseMatcher over the blank
+English tokenizer; where two names overlap only the longest counts, so the
+combination "olanzapine-fluoxetine" is one medication and not also fluoxetine.
 """
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import FrozenSet, Optional, Union
+from typing import FrozenSet, List, Optional, Tuple, Union
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.util import filter_spans
 
 from actions.answer_parsing import (
     NO,
@@ -26,6 +30,8 @@ from components.renewable_spacy import RenewableSpacy
 from components.text_normalisation import space_symbols
 
 MAX_PLAUSIBLE_COUNT = 40
+# Words between a name and its dose: "Prozac at 20", "Zoloft (100".
+DOSE_LINKS = {"at", "@", "("}
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,24 @@ class MedicationMatcher:
 
     def generic_names(self, text: str) -> FrozenSet[str]:
         """The distinct medications (by generic name) that the text mentions."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> Tuple[FrozenSet[str], str]:
+        """The medications the text names, and the text left once the names and the
+        doses written right after them are taken out."""
         doc, matcher = self.spacy.doc(space_symbols(text))
-        return frozenset(doc.vocab.strings[match_id] for match_id, _, _ in matcher(doc))
+        spans = filter_spans(matcher(doc, as_spans=True))
+        names = frozenset(span.label_ for span in spans)
+        left_out = set()
+        for span in spans:
+            left_out.update(range(span.start, span.end))
+            following = span.end
+            while following < len(doc) and doc[following].lower_ in DOSE_LINKS:
+                following += 1
+            if following < len(doc) and doc[following].text[:1].isdigit():
+                left_out.add(following)
+        rest: List[str] = [token.text for token in doc if token.i not in left_out]
+        return names, " ".join(rest)
 
 
 @lru_cache(maxsize=1)
@@ -65,11 +87,10 @@ def medication_matcher() -> MedicationMatcher:
 
 def read_medications(text: str) -> MedicationMention:
     """Names found in the text and the count it states, before deciding."""
-    names = medication_matcher().generic_names(text)
-    numbers = numbers_in(text)
+    names, rest = medication_matcher().read(text)
+    numbers = numbers_in(rest)
     more_words = load_lexicon("answers")["more_words"]
-    tokens = normalise(text).split()
-    says_more = any(word in tokens for word in more_words)
+    says_more = any(word in normalise(rest).split() for word in more_words)
     if names and numbers and says_more:
         return MedicationMention(names, len(names) + max(numbers))
     if numbers:

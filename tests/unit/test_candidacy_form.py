@@ -102,6 +102,40 @@ def test_age_is_read():
     assert sent == []
 
 
+# Replies typed into the form, each with the intent the current NLU model gives it:
+# the words decide, so a skip word, "yes" before braces or a dose does not mislead.
+READ_THROUGH_THE_FORM = [
+    ("age", "44, next question", "skip_question", 44),
+    ("age", "I turn 18 next month", "inform", 17),
+    ("age", "/skip_question", "skip_question", "skipped"),
+    ("medication_side_effects", "yes but i'll pass on details", "affirm", "yes"),
+    ("pregnant", "planning to get pregnant next year", "nlu_fallback", "yes"),
+    ("pregnant", "im not pregnant", "deny", "no"),
+    ("metal_in_head", "yes, braces", "affirm", "no"),
+    ("metal_in_head", "just dental fillings", "out_of_scope", "no"),
+    ("metal_in_head", "metal plate in my skull", "inform", "yes"),
+    ("seizure_history", "definitely not", "affirm", "no"),
+    ("antidepressant_count", "Prozac 20", "inform", 1),
+    ("antidepressant_count", "Wellbutrin XL 300", "inform", 1),
+    ("antidepressant_count", "olanzapine-fluoxetine", "inform", 1),
+    ("antidepressant_count", "I've tried about a dozen", "inform", 12),
+]
+
+
+@pytest.mark.parametrize("slot, reply, intent, value", READ_THROUGH_THE_FORM)
+def test_replies_are_read_by_their_words_through_the_form(slot, reply, intent, value):
+    sent, events = validate(tracker_after_reply(slot, reply, intent, retries=1))
+    assert SlotSet(slot, value) in events
+    assert SlotSet("checklist_retries", 0) in events
+    assert sent == []
+
+
+def test_never_tried_a_medication_also_answers_the_side_effects_question():
+    sent, events = validate(tracker_after_reply("antidepressant_count", "nope never", "deny"))
+    assert SlotSet("antidepressant_count", 0) in events
+    assert SlotSet("medication_side_effects", "not applicable") in events
+
+
 INVALID_REPLIES = [
     ("heart_device", "what do you mean?", "nlu_fallback", "utter_hint_yes_no"),
     ("antidepressant_count", "the blue ones", "inform", "utter_hint_medication_count"),
