@@ -4,8 +4,8 @@ The cluster is scripts/cluster.py's Cluster on ports of its own: Rasa servers 21
 and 21002, action server 21055, nginx 21080, demo page 21090, with
 endpoints.production.yml, conversations in the PostgreSQL database tms_cluster_test
 (dropped and created again before the run) and locks in Redis database 2. Needs
-PostgreSQL on 127.0.0.1:5432 with trust authentication, Redis on 127.0.0.1:6379 and
-nginx (scripts/ensure_services.sh starts the first two). Server output goes to
+PostgreSQL on 127.0.0.1:5432 accepting the current user without a password, Redis on
+127.0.0.1:6379 and nginx (scripts/ensure_services.sh sets up the first two). Server output goes to
 results/cluster-logs/, nginx's logs to var/nginx-21080/logs/ (both appended to across
 runs: LOG_OFFSETS says where this run began). The model is $TMS_MODEL, or the newest
 one in models/. Every conversation id the tests make (new_sender) and every message
