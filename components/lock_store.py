@@ -138,7 +138,9 @@ class AtomicRedisLockStore(RedisLockStore):
         while True:
             lock = self._renew(conversation_id, ticket, lifetime)
             if lock is None:
-                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+                # No conversation id in the text: it reaches the log in tracebacks.
+                raise LockError("Could not acquire the conversation lock: this message's "
+                                "ticket was gone (expired) before its turn came.")
             if not lock.is_locked(ticket):
                 logger.debug("Acquired lock for conversation '%s'.", conversation_id)
                 return lock

@@ -1,7 +1,9 @@
 """`make cluster`: the production profile on one machine, behind nginx.
 
 Starts (or installs) PostgreSQL and Redis with scripts/ensure_services.sh when they
-are the local ones, creates the conversation database if it is missing, then starts
+are the local ones, and in any case checks that Redis answers and PostgreSQL accepts
+the role (a clear error and no server started otherwise), creates the conversation
+database if it is missing, then starts
 one action server, two Rasa servers on the same model with endpoints.production.yml
 (conversations in PostgreSQL, conversation locks in Redis) and nginx in front of them
 (deploy/nginx-cluster.conf): socket.io sticky to one server per client address,
@@ -202,11 +204,44 @@ class Cluster:
                 and self.redis.host in LOCAL_HOSTS and self.redis.port == 6379)
 
     def ensure_services(self) -> None:
-        """scripts/ensure_services.sh, for the local PostgreSQL and Redis it manages."""
-        if not self.services_are_local():
-            print("==> PostgreSQL/Redis are not the local ones: not starting them", flush=True)
-            return
-        subprocess.run(["bash", str(ROOT / "scripts" / "ensure_services.sh")], check=True)
+        """scripts/ensure_services.sh for the local PostgreSQL and Redis it manages;
+        then, local or not, check_services()."""
+        if self.services_are_local():
+            subprocess.run(["bash", str(ROOT / "scripts" / "ensure_services.sh")], check=True)
+        else:
+            print("==> PostgreSQL/Redis are not the local ones: not starting them, "
+                  "checking them", flush=True)
+        self.check_services()
+
+    def check_services(self) -> None:
+        """Fails with a RuntimeError saying what to fix unless Redis answers a PING and
+        PostgreSQL accepts this role (a missing database is fine: prepare_database
+        creates it). Run before any server starts, so that a wrong host or password is
+        one clear line and not two Rasa servers failing to start."""
+        import psycopg2
+        import redis
+
+        client = redis.Redis(host=self.redis.host, port=self.redis.port, db=self.redis.db,
+                             password=self.redis.password or None,
+                             socket_connect_timeout=5, socket_timeout=5)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            raise RuntimeError(
+                f"Redis at {self.redis.describe()} does not answer ({error}): check "
+                "REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD") from None
+        finally:
+            client.close()
+        try:
+            self.database.connect().close()
+        except psycopg2.OperationalError as error:
+            if "does not exist" in str(error) and f'"{self.database.name}"' in str(error):
+                return
+            reason = " ".join(str(error).split())
+            raise RuntimeError(
+                f"PostgreSQL at {self.database.describe()} refuses the connection ({reason}): "
+                "check TRACKER_DB_HOST, TRACKER_DB_PORT, TRACKER_DB_USER and "
+                "TRACKER_DB_PASSWORD") from None
 
     def prepare_database(self, reset: bool = False) -> None:
         """Creates the database if it is missing (reset: drops it first) and its table.
@@ -343,7 +378,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="demo page (talks to nginx); 0 for none")
     parser.add_argument("--log-dir", help="write each server's output to a file here")
     parser.add_argument("--no-services", action="store_true",
-                        help="do not run scripts/ensure_services.sh")
+                        help="do not run scripts/ensure_services.sh "
+                             "(PostgreSQL and Redis are still checked)")
     parser.add_argument(
         "--api-token", default=os.environ.get("RASA_API_TOKEN"),
         help="enable Rasa's HTTP API, protected by this token (off when unset)",
@@ -365,7 +401,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        if not args.no_services:
+        if args.no_services:
+            cluster.check_services()
+        else:
             cluster.ensure_services()
         cluster.prepare_database()
         print(f"==> Conversations: {cluster.database.describe()}, "

@@ -4,10 +4,13 @@ The cluster is scripts/cluster.py's Cluster on ports of its own: Rasa servers 21
 and 21002, action server 21055, nginx 21080, demo page 21090, with
 endpoints.production.yml, conversations in the PostgreSQL database tms_cluster_test
 (dropped and created again before the run) and locks in Redis database 2. Needs
-PostgreSQL on 127.0.0.1:5432 with trust authentication, Redis on 127.0.0.1:6379 and
-nginx (scripts/ensure_services.sh starts the first two). Server output goes to
-results/cluster-logs/, nginx's logs to var/nginx-21080/logs/. The model is
-$TMS_MODEL, or the newest one in models/.
+PostgreSQL on 127.0.0.1:5432 accepting the current user without a password, Redis on
+127.0.0.1:6379 and nginx (scripts/ensure_services.sh sets up the first two). Server output goes to
+results/cluster-logs/, nginx's logs to var/nginx-21080/logs/ (both appended to across
+runs: LOG_OFFSETS says where this run began). The model is $TMS_MODEL, or the newest
+one in models/. Every conversation id the tests make (new_sender) and every message
+they post is noted in SENT, for test_written_logs_hold_no_personal_data.py, which runs
+last.
 """
 
 import json
@@ -15,7 +18,8 @@ import os
 import threading
 import time
 import uuid
-from typing import Any, Dict, List, Optional, Sequence
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 import pytest
 import requests
@@ -54,8 +58,38 @@ CHECKLIST = [
 ]
 
 
+# What the tests sent, to look for in the logs afterwards.
+SENT: Dict[str, Set[str]] = {"senders": set(), "texts": set()}
+# Where each log file ended when the cluster was started (files not there yet: 0).
+LOG_OFFSETS: Dict[Path, int] = {}
+LAST_MODULE = "test_written_logs_hold_no_personal_data"
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """The log check runs after every other cluster test: it reads what they made the
+    servers write."""
+    items.sort(key=lambda item: item.module.__name__.endswith(LAST_MODULE))
+
+
 def rasa_url(port: int) -> str:
     return f"http://localhost:{port}"
+
+
+def cluster_log_files(cluster: Cluster) -> List[Path]:
+    """Every log file the cluster writes: each server's output under LOG_DIR (Rasa
+    servers, action server, nginx's own) and nginx's access and error logs."""
+    logs = list(LOG_DIR.rglob("*.log"))
+    nginx_logs = cluster.nginx_prefix / "logs"
+    if nginx_logs.is_dir():
+        logs += nginx_logs.glob("*.log")
+    return sorted(logs)
+
+
+def written_since_start(path: Path) -> str:
+    """What a log file received since the cluster was started."""
+    with open(path, "rb") as log:
+        log.seek(LOG_OFFSETS.get(path, 0))
+        return log.read().decode("utf-8", "replace")
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +108,7 @@ def cluster() -> Cluster:
     )
     servers.ensure_services()
     servers.prepare_database(reset=True)
+    LOG_OFFSETS.update({path: path.stat().st_size for path in cluster_log_files(servers)})
     try:
         servers.start()
     except BaseException:
@@ -93,11 +128,15 @@ def live_cluster(cluster: Cluster) -> Cluster:
 
 
 def new_sender(kind: str) -> str:
-    return f"cluster-{kind}-{uuid.uuid4().hex[:12]}"
+    sender = f"cluster-{kind}-{uuid.uuid4().hex[:12]}"
+    SENT["senders"].add(sender)
+    return sender
 
 
 def post(url: str, sender: str, text: str, session: Optional[requests.Session] = None,
          timeout: float = REQUEST_TIMEOUT_S) -> requests.Response:
+    SENT["senders"].add(sender)
+    SENT["texts"].add(text)
     return (session or requests).post(f"{url}{REST_PATH}", json={"sender": sender, "message": text},
                                       timeout=timeout)
 

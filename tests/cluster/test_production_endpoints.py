@@ -1,8 +1,10 @@
 """endpoints.production.yml as Rasa reads it: every value from the environment, a clear
 error at start-up when a variable is missing; and the generated nginx configuration."""
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,25 @@ def test_the_nginx_configuration_is_complete_and_accepted(tmp_path: Path):
         capture_output=True, text=True,
     )
     assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize("unreachable, message", [
+    ({"REDIS_PORT": "1"}, "ERROR: Redis at redis://127.0.0.1:1/1 does not answer"),
+    ({"TRACKER_DB_PORT": "1"}, "ERROR: PostgreSQL at postgresql://"),
+])
+def test_make_cluster_with_outside_services_checks_them_before_starting_anything(
+        unreachable, message):
+    """PostgreSQL or Redis elsewhere (not started by ensure_services.sh) and not
+    reachable: one clear error naming the variables to check, and no server started."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("TRACKER_DB_", "REDIS_"))}
+    run = subprocess.run(
+        [sys.executable, "scripts/cluster.py", "--model", "models/none.tar.gz",
+         "--rasa-ports", "21201,21202", "--action-port", "21255", "--nginx-port", "21280",
+         "--web-port", "0"],
+        cwd=ROOT, env={**env, **unreachable}, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert message in run.stderr, run.stderr
+    assert "_PORT" in run.stderr.splitlines()[-1]
+    assert "Starting the action server" not in run.stdout
