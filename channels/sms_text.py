@@ -6,7 +6,9 @@
   never shown. choice_payload() maps a numeric reply back to the chosen payload.
 - A text longer than MAX_SMS_CHARS is split at sentence or word boundaries into
   several messages, so nothing is cut off.
-- twiml() wraps the texts in a TwiML <Response>, one <Message> each, XML-escaped.
+- twiml() wraps the texts in a TwiML <Response>, one <Message> each, XML-escaped,
+  and never more than Twilio's 10 <Message>s per incoming message (warning 14109:
+  Twilio drops the rest): the tail is merged into the last one.
 """
 
 import re
@@ -15,6 +17,8 @@ from xml.sax.saxutils import escape
 
 MAX_SMS_CHARS = 320
 SEGMENT_CHARS = 160
+MAX_MESSAGES = 10  # <Message>s Twilio sends in reply to one incoming message
+MAX_TWILIO_BODY_CHARS = 1600  # the longest message body Twilio accepts
 
 # The GSM 03.38 basic character set (one septet each).
 GSM7_BASIC = set(
@@ -33,6 +37,7 @@ PLAIN_EQUIVALENTS = {
 MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 MARKDOWN_EMPHASIS = re.compile(r"(\*\*)(?=\S)(.+?)(?<=\S)\1")
 NUMBERED_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+QUOTE_ENTITIES = {'"': "&quot;", "'": "&apos;"}  # escape() does & < > itself
 
 
 def is_gsm7(text: str) -> bool:
@@ -104,7 +109,29 @@ def choice_payload(reply: str, buttons: Optional[Sequence[Dict[str, Any]]]) -> O
     return None
 
 
+def within_message_limit(texts: Sequence[str], limit: int = MAX_MESSAGES) -> List[str]:
+    """At most `limit` texts: short neighbours are joined first (still at most
+    MAX_SMS_CHARS each); if that is not enough, the tail goes into the last text, cut at
+    Twilio's 1,600-character limit for one message."""
+    texts = [text for text in texts if text]
+    if len(texts) <= limit:
+        return texts
+    packed: List[str] = []
+    for text in texts:
+        if packed and len(packed[-1]) + 1 + len(text) <= MAX_SMS_CHARS:
+            packed[-1] = f"{packed[-1]}\n{text}"
+        else:
+            packed.append(text)
+    if len(packed) <= limit:
+        return packed
+    tail = "\n".join(packed[limit - 1:])
+    return packed[: limit - 1] + [split_for_sms(tail, MAX_TWILIO_BODY_CHARS)[0]]
+
+
 def twiml(texts: Sequence[str]) -> str:
-    """A TwiML response with one <Message> per text."""
-    body = "".join(f"<Message>{escape(text)}</Message>" for text in texts)
+    """A TwiML response with one <Message> per text, at most MAX_MESSAGES of them."""
+    body = "".join(
+        f"<Message>{escape(text, QUOTE_ENTITIES)}</Message>"
+        for text in within_message_limit(texts)
+    )
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'

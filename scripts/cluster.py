@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts.run_assistant import (  # noqa: E402
-    AssistantServers, stop, wait_until_up,
+    AssistantServers, sms_token_note, stop, wait_until_up,
 )
 from scripts.serve_web import start_web_server  # noqa: E402
 
@@ -413,18 +413,18 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"{args.nginx_port}", flush=True)
         cluster.start()
         url = cluster.nginx_url
-        sms_note = "" if os.environ.get("TWILIO_AUTH_TOKEN") else "  (off: TWILIO_AUTH_TOKEN unset)"
         print(
             "\n"
             f"  Through nginx:    {url}/\n"
             f"  REST webhook:     {url}/webhooks/rest/webhook      (round-robin)\n"
             f"  Socket.IO:        {url}/socket.io                  (sticky per client address)\n"
-            f"  SMS (Twilio):     {url}/webhooks/twilio/webhook{sms_note}\n"
+            f"  SMS (Twilio):     {url}/webhooks/twilio/webhook\n"
             + (f"  Demo chat page:   http://localhost:{args.web_port}/  (talks to nginx)\n"
                if cluster.web_port else "")
             + f"  Rasa servers:     {', '.join(node.rasa_url for node in cluster.nodes)}\n"
             f"  Action server:    http://localhost:{args.action_port}/webhook\n"
             f"  nginx logs:       {cluster.nginx_prefix / 'logs'}\n"
+            f"{sms_token_note(os.environ)}"
             "\n  The cluster is ready. Press Ctrl-C to stop.\n",
             flush=True,
         )

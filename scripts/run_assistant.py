@@ -4,10 +4,17 @@ Prints the URLs once everything answers, and on Ctrl-C (or SIGTERM) stops all of
 cleanly. The end-to-end tests start the assistant through AssistantServers, on
 other ports and with their own conversation database, so what is tested is what
 `make run` runs.
+
+The SMS channel refuses to start without TWILIO_AUTH_TOKEN. When it is unset (and
+TWILIO_ALLOW_UNSIGNED does not ask for unsigned requests instead), the servers get a
+random local development token, made once in var/twilio-dev-token (mode 600): the
+embedded defaults still start, and SMS requests must be signed with that token until
+the real auth token from the Twilio console is set.
 """
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -17,7 +24,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Dict, List, Optional
+from typing import IO, Dict, List, Mapping, Optional
 
 import yaml
 
@@ -31,6 +38,45 @@ STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 10
 # Both servers start through scripts/serve_lean.py, which leaves out imports they never use.
 LEAN = [sys.executable, "-m", "scripts.serve_lean"]
+DEV_TWILIO_TOKEN_FILE = Path("var") / "twilio-dev-token"  # under ROOT, git-ignored
+
+
+def development_twilio_token() -> str:
+    """The local development auth token for the SMS channel: random, made once, mode 600.
+
+    It belongs to no Twilio account, so no real number can sign with it: it only lets the
+    channel start with the embedded defaults (tests and local tools sign with it).
+    """
+    path = ROOT / DEV_TWILIO_TOKEN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)  # atomic, and never replaces a token another run made
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    os.chmod(path, 0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def uses_development_twilio_token(env: Mapping[str, str]) -> bool:
+    """True when neither a real token nor the unsigned-requests flag is configured."""
+    unsigned = env.get("TWILIO_ALLOW_UNSIGNED", "").strip().lower() in ("1", "true", "yes")
+    return not env.get("TWILIO_AUTH_TOKEN", "").strip() and not unsigned
+
+
+def sms_token_note(env: Mapping[str, str]) -> str:
+    """The one line `make run` prints when the SMS channel runs on the development token."""
+    if not uses_development_twilio_token(env):
+        return ""
+    return (f"\n  SMS requests must be signed with the local development token in "
+            f"{DEV_TWILIO_TOKEN_FILE}; set TWILIO_AUTH_TOKEN to the auth token from the "
+            f"Twilio console to connect a real number.\n")
 
 
 @dataclass
@@ -51,6 +97,11 @@ class AssistantServers:
     actions: Optional[subprocess.Popen] = field(default=None, init=False)
     rasa: Optional[subprocess.Popen] = field(default=None, init=False)
     web: Optional[object] = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        # The SMS channel refuses to start without a token: give it the development one.
+        if uses_development_twilio_token({**os.environ, **self.env}):
+            self.env = {**self.env, "TWILIO_AUTH_TOKEN": development_twilio_token()}
 
     @property
     def rasa_url(self) -> str:
@@ -225,9 +276,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"  Demo chat page:   http://localhost:{args.web_port}/\n"
             f"  REST webhook:     {servers.rasa_url}/webhooks/rest/webhook\n"
             f"  Socket.IO:        {servers.rasa_url}/socket.io\n"
-            f"  SMS (Twilio):     {servers.rasa_url}/webhooks/twilio/webhook"
-            f"{'' if os.environ.get('TWILIO_AUTH_TOKEN') else '  (off: TWILIO_AUTH_TOKEN unset)'}\n"
+            f"  SMS (Twilio):     {servers.rasa_url}/webhooks/twilio/webhook\n"
             f"  Action server:    http://localhost:{args.action_port}/webhook\n"
+            f"{sms_token_note(os.environ)}"
             "\n  The assistant is ready. Press Ctrl-C to stop.\n",
             flush=True,
         )

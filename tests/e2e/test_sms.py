@@ -1,18 +1,25 @@
 """SMS over the Twilio webhook, with real signatures, against the running servers.
 
 Every reply of every test here goes through Phone.send, which checks that each SMS
-is GSM-7 only and at most 320 characters.
+is GSM-7 only and at most 320 characters, shows no command payload of the domain
+(nor a '{"' of one with entities) and is not the channel's last-resort reply (what
+it sends when a turn raised an exception).
 """
 
+import json
+import sqlite3
 import uuid
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Dict, List, Optional
+from urllib.parse import parse_qsl
 
 import pytest
 import requests
+import yaml
 from twilio.request_validator import RequestValidator
 
+from channels import twilio_sms
 from channels.sms_text import MAX_SMS_CHARS, SEGMENT_CHARS, is_gsm7
 from scripts.run_assistant import ROOT, AssistantServers, newest_model
 from tests.e2e.conftest import SMS_ENV, TWILIO_TEST_TOKEN
@@ -20,6 +27,24 @@ from tests.e2e.conftest import SMS_ENV, TWILIO_TEST_TOKEN
 WEBHOOK_PATH = "/webhooks/twilio/webhook"
 PUBLIC_BASE_URL = "https://sms.riverbend-tms.example"
 SIGNER = RequestValidator(TWILIO_TEST_TOKEN)
+HELP_SENTENCE = "Reply STOP to opt out. Msg & data rates may apply."
+
+
+def command_payloads() -> List[str]:
+    """Every button payload of the domain that is a command ("/affirm"); the others
+    ("1", "none") are plain words a person may see."""
+    found = set()
+    for path in (ROOT / "domain").glob("*.yml"):
+        for variations in (yaml.safe_load(path.read_text(encoding="utf-8"))
+                           .get("responses") or {}).values():
+            for variation in variations:
+                found.update(button["payload"] for button in variation.get("buttons") or []
+                             if button["payload"].startswith("/"))
+    assert "/affirm" in found and len(found) > 10, found
+    return sorted(found)
+
+
+NEVER_SHOWN = command_payloads() + ['{"']
 
 
 class Phone:
@@ -55,8 +80,20 @@ class Phone:
         for text in texts:
             assert is_gsm7(text), f"not GSM-7: {text!r}"
             assert len(text) <= MAX_SMS_CHARS, f"{len(text)} characters: {text!r}"
-            assert "/" + "affirm" not in text and "payload" not in text
+            shown = [payload for payload in NEVER_SHOWN if payload in text]
+            assert not shown, f"{shown} shown to a person: {text!r}"
+            assert text != twilio_sms.LAST_RESORT_REPLY, f"the turn failed for {body!r}"
         return texts
+
+    def post_raw(self, body: bytes, content_type: Optional[str],
+                 signed_params: Optional[Dict[str, str]] = None) -> requests.Response:
+        """Any body, signed as if its form parameters were signed_params."""
+        headers = {"Content-Type": content_type} if content_type else {}
+        if signed_params is not None:
+            headers["X-Twilio-Signature"] = SIGNER.compute_signature(
+                self.signed_url, signed_params)
+        return requests.post(self.server_url + WEBHOOK_PATH, data=body,
+                             headers=headers, timeout=30)
 
 
 @pytest.fixture
@@ -109,11 +146,27 @@ def test_a_crisis_message_is_answered_even_after_stop(phone):
     assert "988" in texts[0] and "911" in texts[0]
 
 
+@pytest.mark.parametrize("opted_out", [False, True], ids=["opted in", "opted out"])
+@pytest.mark.parametrize("text", ["STOP I want to kill myself", "quit, I want to die"])
+def test_a_keyword_inside_a_crisis_message_does_not_swallow_it(phone, text, opted_out):
+    if opted_out:
+        assert phone.send("STOP") == []
+    texts = phone.send(text)
+    assert texts and "988" in texts[0] and "911" in texts[0], texts
+    assert len(texts[0]) <= SEGMENT_CHARS
+
+
 def test_help_gives_the_clinic_and_how_to_opt_out(phone):
     text = " ".join(phone.send("HELP"))
-    for expected in ["Riverbend TMS Center", "(555) 010-0142", "Reply STOP to opt out",
-                     "Msg & data rates may apply"]:
+    for expected in ["Riverbend TMS Center", "(555) 010-0142", HELP_SENTENCE]:
         assert expected in text
+
+
+def test_help_gets_no_reply_while_opted_out(phone):
+    assert phone.send("STOP") == []
+    assert phone.send("HELP") == []
+    assert phone.send("START") == []
+    assert HELP_SENTENCE in " ".join(phone.send("HELP"))
 
 
 def test_a_retried_message_gets_the_same_reply_without_a_second_turn(assistant, phone):
@@ -177,6 +230,60 @@ def test_mms_without_text_is_told_to_type(phone):
 def test_a_request_without_a_sender_is_a_client_error(phone):
     reply = phone.post({"Body": "hi", "MessageSid": "SMnofrom"})
     assert reply.status_code == 400
+    assert reply.text == twilio_sms.MISSING_FROM and "From" in reply.text
+
+
+def test_a_forged_request_is_told_why(phone):
+    reply = phone.post({"From": phone.number, "Body": "hi"}, signature=None)
+    assert reply.status_code == 403
+    assert reply.text == twilio_sms.BAD_SIGNATURE and "X-Twilio-Signature" in reply.text
+
+
+FORM = "application/x-www-form-urlencoded"
+GARBAGE = b"\x00\xff\xfe\x89PNG\r\n\x1a\n\x80\x81"
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (json.dumps({"From": "+15550100199", "Body": "hi"}).encode(), "application/json"),
+    (json.dumps([["From", "+15550100199"], ["Body", "hi"]]).encode(), "application/json"),
+    (GARBAGE, "application/octet-stream"),
+    (GARBAGE, None),
+], ids=["signed json body", "signed list body", "garbage bytes", "no content type"])
+def test_anything_but_a_form_is_415_before_the_signature(phone, body, content_type):
+    reply = phone.post_raw(body, content_type, signed_params={})
+    assert reply.status_code == 415, reply.text
+    assert reply.text == twilio_sms.UNSUPPORTED_TYPE and FORM in reply.text
+
+
+def test_signed_garbage_declared_as_a_form_is_a_client_error(phone):
+    params = dict(parse_qsl(GARBAGE.decode("utf-8", "replace"), keep_blank_values=True))
+    reply = phone.post_raw(GARBAGE, FORM, signed_params=params)
+    assert reply.status_code == 400, reply.text
+    assert reply.text == twilio_sms.MISSING_FROM
+
+
+def test_a_body_over_32_kb_is_413(phone):
+    params = {"From": phone.number, "Body": "x" * (32 * 1024), "MessageSid": "SMbig"}
+    reply = phone.post(params)
+    assert reply.status_code == 413
+    assert reply.text == twilio_sms.TOO_LARGE and "32 KB" in reply.text
+
+
+def test_delete_my_data_by_sms_erases_the_conversation(assistant, phone):
+    phone.send("I have tried Zoloft and Prozac, would TMS help me?")
+    sender = _sender_id(phone)
+
+    def stored_events() -> int:
+        with sqlite3.connect(assistant.tracker_db) as db:
+            return db.execute("SELECT count(*) FROM events WHERE sender_id = ?",
+                              (sender,)).fetchone()[0]
+
+    assert stored_events() > 0
+    texts = phone.send("please delete my data")
+    assert "cannot be undone" in texts[0] and "\nReply 1 for Yes, delete it" in texts[-1]
+    assert stored_events() > 0, "nothing is deleted before the yes"
+    assert "deleted" in phone.send("1")[0]
+    assert stored_events() == 0
 
 
 def test_phone_numbers_never_reach_the_logs(assistant, phone):

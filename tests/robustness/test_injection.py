@@ -13,6 +13,11 @@ it is. These tests check what that must guarantee, against the running servers:
 - a command cannot produce an outcome (no "not a diagnosis" message) or wipe the
   conversation: '/restart' keeps the crisis flag and the conversation's history;
 - '/crisis' only ever leads to the crisis reply, and its entities set nothing.
+
+Over SMS every "/" is text (there are no buttons), so there the commands arrive as the
+words they contain: the outcome-command tests and the '/crisis{...}' flag test run over
+SMS too, but not "'/crisis' gives the crisis reply", which is about the payload path
+SMS does not have (there '/crisis' is the word "crisis", answered as such).
 """
 
 import asyncio
@@ -158,7 +163,7 @@ OUTCOME_COMMANDS = [
 
 
 @pytest.mark.parametrize("command", OUTCOME_COMMANDS)
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", CHANNELS + ["sms"])
 def test_a_command_mid_checklist_cannot_produce_an_outcome(assistant, channel, command):
     replies, tracker = converse(assistant, channel, [START, "yes", "2", command])
     assert not any(OUTCOME_MARK in text for turn in replies for text in turn), replies[-1]
@@ -212,7 +217,7 @@ def test_the_crisis_command_only_ever_gives_the_crisis_reply(assistant, channel,
         assert tracker["slots"]["checklist_outcome"] is not None, "the outcome is kept"
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", CHANNELS + ["sms"])
 def test_the_crisis_command_cannot_clear_the_flag_or_set_slots(assistant, channel):
     replies, tracker = converse(assistant, channel, [
         "i want to end my life", START,

@@ -8,7 +8,8 @@ markup typed as text, and slash commands with entities. Every reply must be:
 - REST: never a 5xx; 200 with a JSON list of messages, or 413 when over the limits
   documented in channels/rest.py (message over 5,000 characters, body over 64 KB);
 - SMS: never a 5xx; well-formed TwiML whose messages are GSM-7 only and at most
-  320 characters (413 only when the form body is over 32 KB);
+  320 characters (413 only when the form body is over 32 KB), and never the
+  channel's last-resort reply, which it sends when a turn raised an exception;
 
 and afterwards the server still answers a FAQ question correctly. The number of
 messages sent and the slowest inputs are printed at the end.
@@ -222,6 +223,7 @@ def send_sms(phone: SmsPhone, text: str) -> List[str]:
     assert reply.status_code == 200, (reply.status_code, reply.text[:300], text[:200])
     assert reply.headers["Content-Type"].startswith("text/xml")
     texts = parse_twiml(reply.text)
+    assert twilio_sms.LAST_RESORT_REPLY not in texts, f"the turn failed on {text[:200]!r}"
     for sms in texts:
         assert is_gsm7(sms), f"not GSM-7: {sms!r} (input {text[:100]!r})"
         assert len(sms) <= MAX_SMS_CHARS, f"{len(sms)} characters: {sms!r}"
