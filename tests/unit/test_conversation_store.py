@@ -253,3 +253,19 @@ def test_turns_are_stored_and_read_back_exactly_as_rasa_does(store, domain):
             assert len(full.events) == 2 * (2 + 3 * 5) and len(latest.events) == 2 + 3 * 5
             assert latest.get_slot("age") == 42
     assert asyncio.run(store.retrieve("nobody-" + uuid.uuid4().hex)) is None
+
+
+def test_an_erased_conversation_does_not_linger_in_the_sqlite_file(domain, tmp_path):
+    """secure_delete: the deleted rows are overwritten, not left in free pages."""
+    path = tmp_path / "erased.db"
+    store = ConversationStore(domain=domain, dialect="sqlite", db=str(path))
+    secret = f"my name is Zelda{uuid.uuid4().hex[:8]} and I take lithium"
+    tracker = conversation(domain, secret, time.time())
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(conversation(domain, "another visitor", time.time())))
+    asyncio.run(store.erase_conversation(tracker.sender_id))
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
+    for file in tmp_path.glob("erased.db*"):
+        assert secret.encode() not in file.read_bytes(), file.name
