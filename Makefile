@@ -101,8 +101,9 @@ test-cluster: setup train services packages
 shell: setup train  ## talk to the assistant in the terminal (starts the action server too)
 	@$(PY) scripts/run_assistant.py --model $(MODEL) --shell
 
-purge: $(VENV)/.installed  ## delete conversations older than clinic.yml's retention (DAYS=n to override)
-	@$(PY) scripts/purge_conversations.py $(if $(DAYS),--days $(DAYS))
+ENDPOINTS ?= endpoints.yml
+purge: $(VENV)/.installed  ## delete conversations older than clinic.yml's retention (DAYS=n, ENDPOINTS=file to override)
+	@$(PY) scripts/purge_conversations.py --endpoints $(ENDPOINTS) $(if $(DAYS),--days $(DAYS))
 
 clean:  ## remove trained models and test output (keeps conversations)
 	rm -rf models/*.tar.gz results .pytest_cache

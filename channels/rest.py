@@ -16,6 +16,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.payloads import sanitize_user_text
+from channels.store_outage import rest_unavailable_response
+from components.conversation_store import TrackerStoreUnavailable
 
 MAX_MESSAGE_CHARS = 5000
 MAX_BODY_BYTES = 64 * 1024
@@ -84,9 +86,11 @@ class ValidatedRestInput(InputChannel):
             except RequestRejected as rejected:
                 return error_response(rejected.status, rejected.message)
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(sanitize_user_text(text), collector, sender, input_channel=self.name())
-            )
+            try:
+                await on_new_message(UserMessage(
+                    sanitize_user_text(text), collector, sender, input_channel=self.name()))
+            except TrackerStoreUnavailable:
+                return rest_unavailable_response()
             return response.json(collector.messages)
 
         return webhook

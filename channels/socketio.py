@@ -16,6 +16,8 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 
 from channels.payloads import sanitize_user_text
 from channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
+from channels.store_outage import apologise
+from components.conversation_store import TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +56,11 @@ class CheckedSocketIOInput(SocketIOInput):
             session_id, text = checked
             sender_id = session_id if self.session_persistence else sid
             output = SocketIOOutput(self.sio, self.bot_message_evt)
-            await on_new_message(
-                UserMessage(text, output, sender_id, input_channel=self.name())
-            )
+            try:
+                await on_new_message(
+                    UserMessage(text, output, sender_id, input_channel=self.name())
+                )
+            except TrackerStoreUnavailable:
+                await apologise(output, sid)
 
         return blueprint

@@ -1,19 +1,26 @@
-"""PostgreSQL unreachable for a moment: the turn waits it out and nothing is lost.
+"""PostgreSQL unreachable: a short cut is waited out, a long one gets an apology, and
+nothing is lost either way.
 
 A Rasa server of the production profile talks to PostgreSQL through a TCP relay that
 the test can cut: every open connection is dropped and new ones are refused, as
-during a database restart or a network blip. A message sent during the cut must be
-answered once the database is back (the tracker store retries transient errors,
-components/conversation_store.py), the conversation must go on from where it was,
-and every message must be stored exactly once, in order.
+during a database restart or a network blip. A message sent during a short cut must
+be answered once the database is back (the tracker store retries transient errors,
+components/conversation_store.py). During a cut longer than the retries, every
+channel answers with an apology that gives 988 and 911 (channels/store_outage.py,
+the SMS channel's last-resort reply) instead of treating the message as the start
+of a new conversation; sent again once the database is back, the message continues
+the conversation. Every message must be stored exactly once, in order.
 """
 
+import asyncio
 import socket
 import threading
 import time
+import uuid
 from typing import List, Optional
 
 import pytest
+import requests
 
 from scripts.cluster import EnvConfiguredServers
 from tests.cluster.conftest import (
@@ -21,8 +28,12 @@ from tests.cluster.conftest import (
     stored_events, stored_user_texts,
 )
 
+from tests.e2e.test_socketio import converse
+
 RELAYED_RASA_PORT = 21003
 OUTAGE_S = 1.5
+RETRY_WINDOW_S = 0.2 + 0.5 + 1 + 2  # components/conversation_store.py, RETRY_DELAYS_S
+APOLOGY = "call or text 988, or 911 in an emergency"
 
 
 class CuttableRelay:
@@ -98,7 +109,8 @@ def relayed_server(cluster):
     relay = CuttableRelay(cluster.database.port)
     relay.start()
     env = {**cluster.server_env(), "TRACKER_DB_HOST": "127.0.0.1",
-           "TRACKER_DB_PORT": str(relay.port)}
+           "TRACKER_DB_PORT": str(relay.port),
+           "TWILIO_AUTH_TOKEN": "", "TWILIO_ALLOW_UNSIGNED": "true"}  # SMS without signatures
     server = EnvConfiguredServers(
         model=cluster.model, rasa_port=RELAYED_RASA_PORT, action_port=cluster.action_port,
         endpoints=cluster.endpoints, log_dir=str(LOG_DIR / "rasa-relayed"),
@@ -131,3 +143,39 @@ def test_a_message_sent_while_the_database_is_away_is_answered_and_stored_once(
         assert expected in reply_texts(post(url, sender, text))[-1]
     assert stored_user_texts(cluster, [sender])[sender] == [t for t, _ in CHECKLIST[:6]]
     assert malformed_turns(stored_events(cluster, [sender])[sender]) == []
+
+
+def test_a_longer_outage_gets_an_apology_and_the_conversation_goes_on_afterwards(
+        cluster, relayed_server):
+    server, relay = relayed_server
+    url = rasa_url(server.rasa_port)
+    sender = new_sender("long-outage")
+    for text, expected in CHECKLIST[:3]:
+        assert expected in reply_texts(post(url, sender, text))[-1]
+
+    relay.cut()
+    try:
+        started = time.monotonic()
+        rest = post(url, sender, CHECKLIST[3][0])
+        waited = time.monotonic() - started
+        assert rest.status_code == 503, rest.text[:300]
+        assert APOLOGY in rest.json()["error"]
+        assert waited >= RETRY_WINDOW_S, "the retries came first"
+
+        web_session = uuid.uuid4().hex
+        web = asyncio.run(converse(url, web_session, "what does tms cost?"))
+        assert APOLOGY in web[0]["text"], web
+
+        sms = requests.post(f"{url}/webhooks/twilio/webhook", timeout=60, data={
+            "From": "+15550100999", "To": "+15550100142", "Body": "what does tms cost?",
+            "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32})
+        assert sms.status_code == 200 and "call or text 988" in sms.text, sms.text[:300]
+    finally:
+        relay.restore()
+
+    # Nothing of the apologised turn was stored: sent again, it continues the checklist.
+    for text, expected in CHECKLIST[3:6]:
+        assert expected in reply_texts(post(url, sender, text))[-1]
+    assert stored_user_texts(cluster, [sender])[sender] == [t for t, _ in CHECKLIST[:6]]
+    assert malformed_turns(stored_events(cluster, [sender])[sender]) == []
+    assert stored_events(cluster, [web_session])[web_session] == []

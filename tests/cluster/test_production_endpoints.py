@@ -42,7 +42,8 @@ def test_every_value_comes_from_the_environment(environment):
     assert store.type == "components.conversation_store.ConversationStore"
     assert store.url == "db.internal"  # Rasa passes it as the store's host
     assert store.kwargs == {"dialect": "postgresql", "port": "5433", "db": "tms",
-                            "username": "tms_app", "password": "s3cret"}
+                            "username": "tms_app", "password": "s3cret",
+                            "query": {"connect_timeout": "3"}}  # the one fixed value
     lock = endpoints.lock_store
     assert lock.type == "components.lock_store.AtomicRedisLockStore" and lock.url == "redis.internal"
     assert lock.kwargs == {"port": "6380", "db": "4", "password": "", "key_prefix": "tms"}

@@ -57,3 +57,28 @@ def test_cors_allows_only_the_configured_origin(assistant):
     assert ok.headers.get("Access-Control-Allow-Origin") == allowed
     evil = requests.options(url, headers={"Origin": "https://evil.example", **preflight}, timeout=10)
     assert evil.headers.get("Access-Control-Allow-Origin") in (None, "")
+
+
+def stored_rows(assistant, sender):
+    with sqlite3.connect(assistant.tracker_db) as db:
+        return db.execute("SELECT type_name, action_name, data FROM events WHERE sender_id = ? "
+                          "ORDER BY id", (sender,)).fetchall()
+
+
+def test_after_a_crisis_erasure_keeps_only_a_note_that_resources_were_shared(assistant, chat):
+    """crisis.md rule 5: staff can follow up a flagged crisis; the person is told
+    honestly that this note, and nothing they wrote, is kept."""
+    assert "988" in chat.texts("I want to kill myself")[0]
+    chat.texts("I have tried Zoloft and Prozac, would TMS help me?")
+    texts = chat.texts("please delete my data")
+    assert "cannot be undone" in texts[0] and "crisis resources were shared" in texts[0]
+    texts = chat.texts("yes")
+    assert "deleted" in texts[0] and "only a note that crisis resources were shared" in texts[0]
+
+    rows = stored_rows(assistant, chat.sender)
+    assert ("slot", "crisis_flagged") in [(type_name, name) for type_name, name, _ in rows]
+    assert not any(type_name in ("user", "bot") for type_name, _, _ in rows)
+    assert not any("Zoloft" in data or "kill" in data for _, _, data in rows)
+    assert chat.tracker()["slots"]["crisis_flagged"] is True
+    assert any("cost" in text or "$" in text for text in chat.texts("what does tms cost?")), \
+        "the conversation goes on after the erasure"

@@ -1,5 +1,7 @@
-"""The conversation store: retention purge and erasure on SQLite and PostgreSQL,
-and a locked database that costs a moment instead of a conversation."""
+"""The conversation store: retention purge and erasure on SQLite and PostgreSQL (with
+the opt-out and crisis records that must outlive the content), a locked database
+that costs a moment instead of a conversation, and an unreachable one that is never
+taken for a new conversation."""
 
 import asyncio
 import json
@@ -10,11 +12,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.conversation_store import ConversationStore
+from components.conversation_store import ConversationStore, TrackerStoreUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400
@@ -33,11 +37,12 @@ def store(request, domain, tmp_path):
                              port=5432, db="test")
 
 
-def conversation(domain, text, at, erase=False):
+def conversation(domain, text, at, erase=False, slots=()):
     sender = f"test-{uuid.uuid4().hex[:10]}"
     events = [ActionExecuted("action_listen", timestamp=at),
               UserUttered(text, intent={"name": "greet"}, timestamp=at),
               BotUttered("hello", timestamp=at)]
+    events += [SlotSet(name, value, timestamp=at) for name, value in slots]
     if erase:
         events += [ActionExecuted("action_listen", timestamp=at),
                    UserUttered("yes", intent={"name": "affirm"}, timestamp=at),
@@ -55,6 +60,91 @@ def test_purge_deletes_only_conversations_quiet_past_the_retention(store, domain
     assert asyncio.run(store.retrieve(old.sender_id)) is None
     assert asyncio.run(store.retrieve(recent.sender_id)) is not None
     asyncio.run(store.erase_conversation(recent.sender_id))
+
+
+def stored_texts(store, sender):
+    """Everything of a conversation a person wrote or was told, as stored."""
+    return [row[4].get("text") for row in stored_rows(store, sender) if row[4].get("text")]
+
+
+def test_the_purge_keeps_an_opt_out_but_nothing_else_of_the_conversation(store, domain):
+    """A number that sent STOP is quiet by definition; after the retention period its
+    conversation goes, and the opt-out stays so that nothing is sent until START."""
+    now = time.time()
+    opted_out = conversation(domain, "STOP, and my number is on file", now - 100 * DAY,
+                             slots=[("age", 40), ("sms_opted_out", True)])
+    opted_in_again = conversation(domain, "START", now - 100 * DAY,
+                                  slots=[("sms_opted_out", True), ("sms_opted_out", False)])
+    crisis = conversation(domain, "i want to end it", now - 100 * DAY,
+                          slots=[("crisis_flagged", True)])
+    for tracker in (opted_out, opted_in_again, crisis):
+        asyncio.run(store.save(tracker))
+
+    purged = store.delete_inactive(90, now=now)
+    assert purged.opt_outs_kept >= 1
+    kept = asyncio.run(store.retrieve(opted_out.sender_id))
+    assert kept.get_slot("sms_opted_out") is True
+    assert kept.get_slot("age") is None and stored_texts(store, opted_out.sender_id) == []
+    assert asyncio.run(store.retrieve(opted_in_again.sender_id)) is None
+    assert asyncio.run(store.retrieve(crisis.sender_id)) is None, "the crisis flag follows the retention"
+
+    # Later purges leave the record as it is, however old it gets.
+    rows = stored_rows(store, opted_out.sender_id)
+    store.delete_inactive(90, now=now + 200 * DAY)
+    assert stored_rows(store, opted_out.sender_id) == rows
+    asyncio.run(store.erase_conversation(opted_out.sender_id))
+
+
+def test_erasing_after_a_crisis_keeps_only_the_note_that_one_was_flagged(store, domain):
+    """crisis.md rule 5: staff can follow up; nothing the person wrote or answered stays."""
+    now = time.time()
+    flagged = conversation(domain, "i took all my pills", now,
+                           slots=[("crisis_flagged", True), ("age", 40)])
+    asyncio.run(store.save(flagged))
+    erasing = conversation(domain, "i took all my pills", now, erase=True,
+                           slots=[("crisis_flagged", True), ("age", 40)])
+    erasing.sender_id = flagged.sender_id
+    asyncio.run(store.save(erasing))
+
+    kept = asyncio.run(store.retrieve(flagged.sender_id))
+    assert kept.get_slot("crisis_flagged") is True
+    assert kept.get_slot("age") is None and kept.get_slot("sms_opted_out") is False
+    assert stored_texts(store, flagged.sender_id) == []
+    assert not any(row[0] == "user" for row in stored_rows(store, flagged.sender_id))
+    # The note follows the retention from the day of the erasure.
+    store.delete_inactive(90, now=now + 91 * DAY)
+    assert asyncio.run(store.retrieve(flagged.sender_id)) is None
+
+
+def test_erasing_an_opted_out_conversation_keeps_the_opt_out(store, domain):
+    now = time.time()
+    erasing = conversation(domain, "delete my data", now, erase=True,
+                           slots=[("sms_opted_out", True)])
+    asyncio.run(store.save(erasing))
+    kept = asyncio.run(store.retrieve(erasing.sender_id))
+    assert kept.get_slot("sms_opted_out") is True and kept.get_slot("crisis_flagged") is False
+    assert stored_texts(store, erasing.sender_id) == []
+    asyncio.run(store.erase_conversation(erasing.sender_id))
+
+
+def test_an_unreachable_database_is_never_taken_for_a_new_conversation(domain, monkeypatch):
+    """After the retries the store says the database is away, through Rasa's fail-safe
+    wrapper too, instead of answering as if the conversation did not exist and keeping
+    the turn in memory only."""
+    monkeypatch.setattr("components.conversation_store.RETRY_DELAYS_S", (0.05, 0.05))
+    store = ConversationStore(domain=domain, dialect="postgresql", host="127.0.0.1",
+                              port=5432, db="test")
+    tracker = conversation(domain, "is it covered by insurance?", time.time())
+    asyncio.run(store.save(tracker))
+    store.engine = sa.create_engine("postgresql://127.0.0.1:9/test")  # nothing listens there
+    store.sessionmaker = sa.orm.sessionmaker(bind=store.engine)
+    wrapped = FailSafeTrackerStore(store)  # as Rasa's Agent wraps every tracker store
+    for call in (lambda: wrapped.retrieve(tracker.sender_id),
+                 lambda: wrapped.get_or_create_tracker(tracker.sender_id),
+                 lambda: wrapped.save(tracker)):
+        with pytest.raises(TrackerStoreUnavailable):
+            asyncio.run(call())
+    assert list(asyncio.run(wrapped.fallback_tracker_store.keys())) == [], "nothing kept in memory"
 
 
 def test_a_confirmed_deletion_erases_instead_of_saving(store, domain):
@@ -163,3 +253,19 @@ def test_turns_are_stored_and_read_back_exactly_as_rasa_does(store, domain):
             assert len(full.events) == 2 * (2 + 3 * 5) and len(latest.events) == 2 + 3 * 5
             assert latest.get_slot("age") == 42
     assert asyncio.run(store.retrieve("nobody-" + uuid.uuid4().hex)) is None
+
+
+def test_an_erased_conversation_does_not_linger_in_the_sqlite_file(domain, tmp_path):
+    """secure_delete: the deleted rows are overwritten, not left in free pages."""
+    path = tmp_path / "erased.db"
+    store = ConversationStore(domain=domain, dialect="sqlite", db=str(path))
+    secret = f"my name is Zelda{uuid.uuid4().hex[:8]} and I take lithium"
+    tracker = conversation(domain, secret, time.time())
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(conversation(domain, "another visitor", time.time())))
+    asyncio.run(store.erase_conversation(tracker.sender_id))
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
+    for file in tmp_path.glob("erased.db*"):
+        assert secret.encode() not in file.read_bytes(), file.name
