@@ -7,6 +7,7 @@ import socketio
 
 from tests.e2e.conftest import API_TOKEN
 from tests.e2e.long_texts import GOODBYE_LETTER, ORDINARY_LONG
+from tests.e2e.test_privacy import stored_events
 
 import requests
 
@@ -120,3 +121,18 @@ def test_a_typed_command_cannot_skip_crisis_detection(assistant):
         assistant.rasa_url, session_id, '/ask_cost{"note": "I want to kill myself"}'
     ))
     assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+
+
+def test_delete_my_data_over_socketio_erases_the_conversation_after_a_confirmation(assistant):
+    session_id = uuid.uuid4().hex
+    asyncio.run(converse(assistant.rasa_url, session_id, "I have tried Zoloft and Prozac, would TMS help me?"))
+    assert stored_events(assistant, session_id) > 0
+    asking = asyncio.run(converse(assistant.rasa_url, session_id, "delete my data"))
+    assert "cannot be undone" in asking[0]["text"]
+    yes = next(button["payload"] for button in asking[0]["quick_replies"]
+               if button["title"].startswith("Yes"))
+    assert stored_events(assistant, session_id) > 0, "nothing is deleted before the yes"
+    done = asyncio.run(converse(assistant.rasa_url, session_id, yes))  # the widget's button
+    assert "deleted" in done[0]["text"]
+    assert stored_events(assistant, session_id) == 0
+    assert "Zoloft" not in str(tracker(assistant, session_id)["events"])
