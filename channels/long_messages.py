@@ -4,13 +4,16 @@ A pasted goodbye letter is long. Refusing it for its length alone would leave th
 person without the crisis resources, so an oversized message is read by the
 assistant's own NLU (the crisis lexicon and the classifier, the same detection as
 every other message) in overlapping windows of at most MAX_MESSAGE_CHARS, up to
-MAX_CHECKED_CHARS in all (about a second of work at most). When a window reads as a
+MAX_CHECKED_CHARS in all: 14 windows, about a second for text, up to 4 s for 64 KB of
+one symbol (windows already read are skipped, and other conversations are served
+between windows, so no one waits more than one window's time). When a window reads as a
 crisis, the channel processes a real turn with that window as the text, so the
 crisis reply comes first and the tracker records `crisis_flagged`. Otherwise the
 channel answers as it does for any over-long message (socket.io: the domain
 response utter_message_too_long; REST: 413).
 """
 
+import asyncio
 from typing import Any, Dict, Iterator, Optional, Text
 
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -39,7 +42,12 @@ def windows(text: Text, size: int = MAX_MESSAGE_CHARS,
 
 async def crisis_window(agent: Any, text: Text) -> Optional[Text]:
     """The first window of an oversized text that the NLU reads as a crisis, or None."""
+    seen = set()
     for window in windows(text):
+        if window in seen:
+            continue
+        seen.add(window)
+        await asyncio.sleep(0)  # the NLU does not yield: let other turns run in between
         parsed = await agent.parse_message(window)
         if (parsed.get("intent") or {}).get("name") == CRISIS_INTENT:
             return window
