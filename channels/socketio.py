@@ -50,11 +50,15 @@ def checked_message(data: Any, needs_session_id: bool) -> Optional[tuple]:
 
 
 def own_origins(request: Any) -> set:
-    """The Rasa server's own origin as the browser sees it (directly or via a proxy)."""
+    """The Rasa server's own origin as a browser names it, directly or behind a proxy
+    (a websocket request's scheme is ws/wss; the page's origin says http/https)."""
     headers = request.headers
-    host = headers.get("x-forwarded-host") or headers.get("host") or ""
-    scheme = (headers.get("x-forwarded-proto") or request.scheme or "http").split(",")[0].strip()
-    return {f"{scheme}://{host.split(',')[0].strip()}", f"{request.scheme}://{headers.get('host', '')}"}
+    web_scheme = {"ws": "http", "wss": "https"}.get(request.scheme, request.scheme)
+    origins = {f"{web_scheme}://{headers.get('host', '')}"}
+    forwarded_host = headers.get("x-forwarded-host") or headers.get("host", "")
+    forwarded_scheme = headers.get("x-forwarded-proto") or web_scheme
+    origins.add(f"{forwarded_scheme.split(',')[0].strip()}://{forwarded_host.split(',')[0].strip()}")
+    return {origin.lower() for origin in origins}
 
 
 def origin_allowed(environ: Dict[Text, Any]) -> bool:
@@ -65,7 +69,7 @@ def origin_allowed(environ: Dict[Text, Any]) -> bool:
     request = environ.get("sanic.request")
     if request is None:
         return False
-    if origin.lower() in {own.lower() for own in own_origins(request)}:
+    if origin.lower() in own_origins(request):
         return True
     cors = getattr(request.app.ctx, "sanic_cors", None)
     for _pattern, options in getattr(cors, "resources", None) or []:
