@@ -5,6 +5,8 @@ sender as the shared conversation "default", and lets the client choose the inpu
 channel and metadata stored in the tracker. This one accepts exactly
 {"sender": "<id>", "message": "<text>"} and answers everything else with 400
 (malformed), 413 (too large) or 415 (not JSON), each with a JSON {"error": ...}.
+A message over MAX_MESSAGE_CHARS is first checked for a crisis
+(channels/long_messages.py): a crisis gets the crisis reply, anything else the 413.
 """
 
 import json
@@ -15,11 +17,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.long_messages import MAX_MESSAGE_CHARS, crisis_window
 from channels.payloads import sanitize_user_text
 from channels.store_outage import rest_unavailable_response
 from components.conversation_store import TrackerStoreUnavailable
 
-MAX_MESSAGE_CHARS = 5000
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 128
 
@@ -31,6 +33,18 @@ class RequestRejected(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class MessageTooLong(RequestRejected):
+    """A well-formed request whose message is over MAX_MESSAGE_CHARS."""
+
+    def __init__(self, sender: Text, text: Text) -> None:
+        super().__init__(
+            413, f'"message" must be at most {MAX_MESSAGE_CHARS} characters: '
+                 "please send it in shorter parts",
+        )
+        self.sender = sender
+        self.text = text
 
 
 def parse_rest_request(request: Request) -> Tuple[Text, Text]:
@@ -54,7 +68,7 @@ def parse_rest_request(request: Request) -> Tuple[Text, Text]:
     if not isinstance(message, str):
         raise RequestRejected(400, '"message" must be a string')
     if len(message) > MAX_MESSAGE_CHARS:
-        raise RequestRejected(413, f'"message" must be at most {MAX_MESSAGE_CHARS} characters')
+        raise MessageTooLong(sender.strip(), message)
     return sender.strip(), message
 
 
@@ -83,6 +97,8 @@ class ValidatedRestInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             try:
                 sender, text = parse_rest_request(request)
+            except MessageTooLong as too_long:
+                return await self.answer_long_message(request, too_long, on_new_message)
             except RequestRejected as rejected:
                 return error_response(rejected.status, rejected.message)
             collector = CollectingOutputChannel()
@@ -94,6 +110,20 @@ class ValidatedRestInput(InputChannel):
             return response.json(collector.messages)
 
         return webhook
+
+    async def answer_long_message(
+        self, request: Request, too_long: MessageTooLong,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        """The crisis reply when an oversized message reads as a crisis, else the 413."""
+        window = await crisis_window(request.app.ctx.agent, too_long.text)
+        if window is None:
+            return error_response(too_long.status, too_long.message)
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(
+            sanitize_user_text(window), collector, too_long.sender, input_channel=self.name()
+        ))
+        return response.json(collector.messages)
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         """Clients cannot attach metadata to the stored conversation."""

@@ -15,16 +15,23 @@ for tool in "$@"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+# apt needs root: as another user, sudo when it needs no password (sudo -n), else a hint.
+AS_ROOT=()
 if [ "$(id -u)" -ne 0 ]; then
-  echo "ERROR: missing Debian packages: ${missing[*]}" >&2
-  echo "       Install them (sudo apt-get install -y ${missing[*]}) and run make again." >&2
-  exit 1
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    AS_ROOT=(sudo -n)
+  else
+    echo "ERROR: missing Debian packages: ${missing[*]}" >&2
+    echo "       Installing them needs root: sudo apt-get install -y ${missing[*]}, then run make again." >&2
+    exit 1
+  fi
 fi
 echo "==> Installing ${missing[*]} from Debian's packages (first time: about a minute)"
-apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${AS_ROOT[@]}" apt-get update -qq >/dev/null
+"${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts nginx as a system service on port 80; the project runs its own.
 if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
-  (service nginx stop || /usr/sbin/nginx -s quit || true) >/dev/null 2>&1
+  ("${AS_ROOT[@]}" service nginx stop || "${AS_ROOT[@]}" /usr/sbin/nginx -s quit || true) >/dev/null 2>&1
 fi
 echo "==> Installed ${missing[*]}"

@@ -174,10 +174,10 @@ class ChatPage:
         assert reply.status_code == 200, reply.text
         return [event.get("text") for event in reply.json()["events"] if event["event"] == "user"]
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, full_page: bool = False) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path))
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

@@ -1,6 +1,7 @@
 """Phone and desktop: the emergency line stays visible, nothing overflows, the chat is usable.
 
-Saves results/browser/phone.png and results/browser/desktop.png with a conversation open.
+Saves results/browser/phone-page.png and desktop-page.png (the whole page, chat closed)
+and results/browser/phone.png and desktop.png with a conversation open.
 """
 
 import pytest
@@ -43,6 +44,7 @@ def test_the_page_and_chat_fit_the_screen(screen, new_visitor):
     page = chat.page
     emergency_line_is_on_top(page)
     no_horizontal_overflow(page, width)
+    chat.screenshot(f"{screen}-page", full_page=True)
 
     page.mouse.wheel(0, 2000)  # scrolled down, the emergency line is still there
     page.wait_for_function("() => window.scrollY > 0")

@@ -17,6 +17,9 @@ from scripts.run_assistant import ROOT, AssistantServers, newest_model
 API_TOKEN = "e2e-test-token"
 TWILIO_TEST_TOKEN = "e2e-twilio-auth-token"
 SMS_ENV = {"TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN, "SMS_SENDER_ID_KEY": "e2e-sender-key"}
+# The clinic's site and the demo page (port 18080) may use the chat; no other origin.
+CLINIC_SITE = "https://clinic.example"
+CORS_ENV = {"CORS_ORIGINS": f"{CLINIC_SITE}, http://localhost:18080"}
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +33,7 @@ def assistant(tmp_path_factory) -> AssistantServers:
         tracker_db=str(tmp_path_factory.mktemp("tracker") / "conversations.db"),
         log_dir=str(ROOT / "results" / "e2e-logs"),
         api_token=API_TOKEN,
-        env=SMS_ENV,
+        env={**SMS_ENV, **CORS_ENV},
     )
     servers.start()
     yield servers

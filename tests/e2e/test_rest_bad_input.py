@@ -5,7 +5,8 @@ import json
 import pytest
 import requests
 
-from channels.rest import MAX_MESSAGE_CHARS
+from channels.rest import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
+from tests.e2e.long_texts import GOODBYE_LETTER, ORDINARY_LONG
 
 
 def post(assistant, body, content_type="application/json"):
@@ -39,14 +40,30 @@ def test_odd_but_valid_messages_get_a_kind_reply(assistant, message):
         ("sender=x&message=hi", "application/x-www-form-urlencoded", 415, "JSON"),
         ({"sender": "x", "message": "a" * (MAX_MESSAGE_CHARS + 1)}, "application/json", 413, "at most"),
         ({"sender": "x" * 500, "message": "hi"}, "application/json", 400, "sender"),
+        ({"sender": "x", "message": "a" * (MAX_BODY_BYTES + 1)}, "application/json", 413,
+         f"larger than {MAX_BODY_BYTES} bytes"),
     ],
     ids=["list body", "no sender", "empty sender", "no message", "number message",
-         "invalid json", "form encoded", "too long", "huge sender"],
+         "invalid json", "form encoded", "too long", "huge sender", "body over 64 KB"],
 )
 def test_malformed_requests_get_a_clear_4xx(assistant, body, content_type, status, says):
     reply = post(assistant, body, content_type)
     assert reply.status_code == status
     assert says in reply.json()["error"]
+
+
+def test_a_long_goodbye_letter_gets_the_crisis_resources(chat):
+    """Over the length limit, a crisis still gets the crisis reply first and is flagged."""
+    reply = chat.say(GOODBYE_LETTER)
+    assert "988" in reply[0]["text"] and "911" in reply[0]["text"]
+    assert chat.tracker()["slots"]["crisis_flagged"] is True
+
+
+def test_a_long_ordinary_message_gets_a_clear_413(assistant, chat):
+    reply = post(assistant, {"sender": chat.sender, "message": ORDINARY_LONG})
+    assert reply.status_code == 413
+    assert "at most 5000 characters" in reply.json()["error"]
+    assert "shorter parts" in reply.json()["error"]
 
 
 def test_the_server_keeps_answering_after_bad_input(assistant):

@@ -6,6 +6,8 @@ import uuid
 import socketio
 
 from tests.e2e.conftest import API_TOKEN
+from tests.e2e.long_texts import GOODBYE_LETTER, ORDINARY_LONG
+from tests.e2e.test_privacy import stored_events
 
 import requests
 
@@ -37,12 +39,16 @@ async def converse(url, session_id, text):
     return replies
 
 
-def user_texts(assistant, session_id):
-    tracker = requests.get(
+def tracker(assistant, session_id):
+    return requests.get(
         f"{assistant.rasa_url}/conversations/{session_id}/tracker",
         params={"token": API_TOKEN}, timeout=30,
     ).json()
-    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+
+def user_texts(assistant, session_id):
+    return [event["text"] for event in tracker(assistant, session_id)["events"]
+            if event["event"] == "user"]
 
 
 def test_a_reply_reaches_the_browser_and_a_reload_keeps_the_conversation(assistant):
@@ -68,6 +74,23 @@ def test_another_visitor_gets_a_separate_conversation(assistant):
 def test_a_crisis_message_over_socketio_gets_the_resources_first(assistant):
     replies = asyncio.run(converse(assistant.rasa_url, uuid.uuid4().hex, "i want to end my life"))
     assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+
+
+def test_a_long_goodbye_letter_over_socketio_gets_the_crisis_resources(assistant):
+    """Over the length limit, a crisis still gets the crisis reply first and is flagged."""
+    session_id = uuid.uuid4().hex
+    replies = asyncio.run(converse(assistant.rasa_url, session_id, GOODBYE_LETTER))
+    assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+    assert tracker(assistant, session_id)["slots"]["crisis_flagged"] is True
+
+
+def test_a_long_ordinary_message_over_socketio_gets_a_kind_answer(assistant):
+    session_id = uuid.uuid4().hex
+    replies = asyncio.run(converse(assistant.rasa_url, session_id, ORDINARY_LONG))
+    assert len(replies) == 1
+    assert "shorter parts" in replies[0]["text"] and "988" in replies[0]["text"]
+    assert user_texts(assistant, session_id) == [], "nothing of it is stored"
+    assert tracker(assistant, session_id)["slots"]["crisis_flagged"] is False
 
 
 async def send_raw(url, events):
@@ -98,3 +121,18 @@ def test_a_typed_command_cannot_skip_crisis_detection(assistant):
         assistant.rasa_url, session_id, '/ask_cost{"note": "I want to kill myself"}'
     ))
     assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+
+
+def test_delete_my_data_over_socketio_erases_the_conversation_after_a_confirmation(assistant):
+    session_id = uuid.uuid4().hex
+    asyncio.run(converse(assistant.rasa_url, session_id, "I have tried Zoloft and Prozac, would TMS help me?"))
+    assert stored_events(assistant, session_id) > 0
+    asking = asyncio.run(converse(assistant.rasa_url, session_id, "delete my data"))
+    assert "cannot be undone" in asking[0]["text"]
+    yes = next(button["payload"] for button in asking[0]["quick_replies"]
+               if button["title"].startswith("Yes"))
+    assert stored_events(assistant, session_id) > 0, "nothing is deleted before the yes"
+    done = asyncio.run(converse(assistant.rasa_url, session_id, yes))  # the widget's button
+    assert "deleted" in done[0]["text"]
+    assert stored_events(assistant, session_id) == 0
+    assert "Zoloft" not in str(tracker(assistant, session_id)["events"])

@@ -6,7 +6,8 @@ channels' documented limits (and over them: REST answers 413), JSON and HTML/XML
 markup typed as text, and slash commands with entities. Every reply must be:
 
 - REST: never a 5xx; 200 with a JSON list of messages, or 413 when over the limits
-  documented in channels/rest.py (message over 5,000 characters, body over 64 KB);
+  documented in channels/rest.py (message over 5,000 characters, body over 64 KB;
+  a message over 5,000 characters that reads as a crisis gets the crisis reply);
 - SMS: never a 5xx; well-formed TwiML whose messages are GSM-7 only and at most
   320 characters (413 only when the form body is over 32 KB), and never the
   channel's last-resort reply, which it sends when a turn raised an exception;
@@ -200,10 +201,17 @@ def send_rest(http: requests.Session, rasa_url: str, sender: str, text: str,
         rasa_url + REST_PATH, data=body,
         headers={"Content-Type": "application/json"}, timeout=60))
     assert reply.status_code < 500, (reply.status_code, text[:200])
-    too_large = len(text) > rest.MAX_MESSAGE_CHARS or len(body) > rest.MAX_BODY_BYTES
-    if too_large:
+    if len(body) > rest.MAX_BODY_BYTES:
         assert reply.status_code == 413, (reply.status_code, len(text), len(body))
         assert "error" in reply.json()
+        return
+    if len(text) > rest.MAX_MESSAGE_CHARS:
+        # read for a crisis first (channels/long_messages.py): the crisis reply, else 413
+        assert reply.status_code in (200, 413), (reply.status_code, len(text), len(body))
+        if reply.status_code == 413:
+            assert "error" in reply.json()
+        else:
+            assert "988" in reply.json()[0]["text"], reply.json()
         return
     assert reply.status_code == 200, (reply.status_code, reply.text[:300], text[:200])
     messages = reply.json()

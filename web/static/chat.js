@@ -111,7 +111,57 @@
       focusLauncherWhenClosed = false;
       visibleLauncher().focus();
     }
+    checkLength();
   }
+
+  /* ---- Messages over the channel's length limit ---- */
+
+  // rasa-webchat has no maxlength option, and a maxlength would silently cut a
+  // pasted letter. Instead a note under the field says it is too long; sent anyway,
+  // the server still reads all of it for a crisis (channels/long_messages.py).
+  var maxChars = parseInt(settings.maxMessageChars, 10) || 5000;
+
+  function lengthWarning(sender) {
+    var note = host.querySelector(".chat-length-warning");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "chat-length-warning";
+      note.id = "chat-length-warning";
+      note.setAttribute("role", "status");
+      note.hidden = true;
+      note.textContent = "This message is over " + maxChars.toLocaleString("en-US") +
+        " characters, more than one message can hold: please send it in shorter parts." +
+        " In crisis? Call or text 988.";
+      sender.parentNode.insertBefore(note, sender);
+    }
+    return note;
+  }
+
+  function checkLength() {
+    var field = input();
+    var sender = host.querySelector(".rw-sender");
+    if (!field || !sender) {
+      return;
+    }
+    var note = lengthWarning(sender);
+    var tooLong = field.value.length > maxChars;
+    if (note.hidden === tooLong) {
+      note.hidden = !tooLong;
+    }
+    if (tooLong) {
+      setAttribute(field, "aria-describedby", note.id);
+    } else if (field.hasAttribute("aria-describedby")) {
+      field.removeAttribute("aria-describedby");
+    }
+  }
+
+  host.addEventListener("input", function (event) {
+    if (event.target.classList && event.target.classList.contains("rw-new-message")) {
+      checkLength();
+    }
+  });
+  // After sending, the widget empties the field without an input event; the new
+  // bubble then makes enhance() run, which checks again.
 
   new MutationObserver(enhance).observe(host, { childList: true, subtree: true });
   enhance();
