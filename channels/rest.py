@@ -101,13 +101,7 @@ class ValidatedRestInput(InputChannel):
                 return await self.answer_long_message(request, too_long, on_new_message)
             except RequestRejected as rejected:
                 return error_response(rejected.status, rejected.message)
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(UserMessage(
-                    sanitize_user_text(text), collector, sender, input_channel=self.name()))
-            except TrackerStoreUnavailable:
-                return rest_unavailable_response()
-            return response.json(collector.messages)
+            return await self.run_turn(sender, text, on_new_message)
 
         return webhook
 
@@ -119,10 +113,19 @@ class ValidatedRestInput(InputChannel):
         window = await crisis_window(request.app.ctx.agent, too_long.text)
         if window is None:
             return error_response(too_long.status, too_long.message)
+        return await self.run_turn(too_long.sender, window, on_new_message)
+
+    async def run_turn(
+        self, sender: Text, text: Text, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        """One turn; its replies as JSON, or a 503 with the crisis numbers if the
+        conversation store is down."""
         collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(
-            sanitize_user_text(window), collector, too_long.sender, input_channel=self.name()
-        ))
+        try:
+            await on_new_message(UserMessage(
+                sanitize_user_text(text), collector, sender, input_channel=self.name()))
+        except TrackerStoreUnavailable:
+            return rest_unavailable_response()
         return response.json(collector.messages)
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:

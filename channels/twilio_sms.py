@@ -61,8 +61,8 @@ MAX_BODY_BYTES = 32 * 1024
 MAX_SMS_TEXT_CHARS = 1600  # the longest message Twilio delivers
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"  # the only format Twilio sends
 LAST_RESORT_REPLY = (
-    "Sorry, something went wrong. Please try again soon. "
-    "If you are in crisis, call or text 988, or call 911."
+    "If you are in crisis, call or text 988, or call 911. "
+    "Sorry, something went wrong here. Please try again soon."
 )
 # The plain-text bodies of the refusals (for whoever debugs a webhook by hand).
 TOO_LARGE = "Request body too large: a Twilio webhook is at most 32 KB."
