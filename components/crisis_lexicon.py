@@ -4,8 +4,11 @@ The lexicon is data (see the comments at the top of lexicons/crisis.yml for its
 format). This module normalises text (components/text_normalisation.py), expands
 "{form}" templates into phrases, and matches them over spaCy's blank English
 tokenizer (no downloaded model is needed): the phrases as sequences of spaCy tokens,
-the token patterns with spaCy's Matcher. A crisis match that lies inside a benign
-span ("not suicidal", "40 kms from") is dropped.
+the token patterns with spaCy's Matcher, and the whole messages (words that are a
+crisis when they are all the message says, such as "suicidal" or "self harm.", but
+not inside a question like "can TMS help with suicidal thoughts?") by comparing the
+message's words, punctuation left out, with them. A crisis match that lies inside a
+benign span ("not suicidal", "40 kms from") is dropped.
 
 Expanded, the lexicon holds about 100,000 phrases. spaCy's PhraseMatcher needed 130
 to 370 MB of memory for them (the Rasa server's whole budget is 600 MB, 540 of which
@@ -93,6 +96,7 @@ def compile_lexicon(lexicon: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "phrases": {CRISIS: phrase_tokens(lexicon.get("phrases") or []),
                     BENIGN: phrase_tokens(lexicon.get("benign") or [])},
+        "whole_messages": phrase_tokens(lexicon.get("whole_messages") or []),
         "spelled_out": sorted({normalise(str(word)) for word in lexicon.get("spelled_out") or []}),
         "token_patterns": {
             CRISIS: [_normalise_token_pattern(p) for p in (lexicon.get("token_patterns") or {}).values()],
@@ -131,6 +135,7 @@ class CrisisLexicon:
         """Builds the matchers from a compiled lexicon (see compile_lexicon)."""
         self.phrases = {label: PhraseSet(compiled["phrases"][label]) for label in (CRISIS, BENIGN)}
         self.spelled_out = set(compiled.get("spelled_out") or [])
+        self.whole_messages = set(compiled.get("whole_messages") or [])
         patterns = compiled["token_patterns"]
 
         def token_matcher(nlp: Language) -> Matcher:
@@ -158,6 +163,9 @@ class CrisisLexicon:
                  for start, end in phrases.spans(words)]
         found += [(doc.vocab.strings[label], start, end)
                   for label, start, end in token_matcher(doc)]
+        # a message that is only crisis words ("suicidal.", "i am suicidal", "self harm")
+        if " ".join(token.lower_ for token in doc if not token.is_punct) in self.whole_messages:
+            found.append((CRISIS, 0, len(doc)))
         # a watched word typed letter by letter ("s u i c i d e") is a crisis on its own
         spelled = self.spelled_out.intersection(spelled_out_words(text))
         found += [(CRISIS, index, index + 1) for index, word in enumerate(words) if word in spelled]
@@ -188,7 +196,8 @@ def read_lexicon(path: Path) -> Dict[str, Any]:
         raise ValueError(f"cannot read crisis lexicon {path}: {error}")
     if not isinstance(lexicon, dict) or not lexicon.get("phrases"):
         raise ValueError(f"crisis lexicon {path} has no phrases")
-    words = [*lexicon["phrases"], *(lexicon.get("benign") or [])]
+    words = [*lexicon["phrases"], *(lexicon.get("benign") or []),
+             *(lexicon.get("whole_messages") or [])]
     words += [w for forms in (lexicon.get("forms") or {}).values() for w in forms]
     if not all(isinstance(word, str) for word in words):
         raise ValueError(f"crisis lexicon {path}: quote yes/no/on/off, YAML reads them as booleans")

@@ -90,6 +90,28 @@ def test_without_the_benign_context_the_same_words_are_a_crisis(lexicon, message
     assert lexicon.is_crisis(message)
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["suicide", "suicide.", "Suicide!", "suicidal", "Suicidal...", "suicidal thoughts",
+     "self harm", "self-harm", "kill myself", "I am suicidal", "feeling suicidal",
+     "I'm feeling suicidal again", "help, suicidal", "suicidal thoughts tonight"],
+)
+def test_a_message_that_is_only_crisis_words_is_a_crisis(lexicon, message):
+    """A bare "suicide" or "suicidal" must reach the crisis reply, not the fallback or an FAQ."""
+    assert lexicon.is_crisis(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["can TMS help with suicidal thoughts?", "does tms help suicidal people",
+     "is tms used for suicidal depression", "what about suicide risk with antidepressants?",
+     "my doctor asked if I ever had suicidal thoughts, I haven't"],
+)
+def test_crisis_words_inside_a_question_stay_a_question(lexicon, message):
+    """The whole-message entries match only a whole message, so FAQ questions keep their answer."""
+    assert not lexicon.is_crisis(message)
+
+
 def classified(text, ranking):
     """A message as the classifiers leave it: top intent and ranking set."""
     message = Message(data={TEXT: text})

@@ -49,3 +49,11 @@ TRAINING = {folded(text) for path in (ROOT / "data" / "nlu").glob("*.yml") for t
 def test_no_evaluation_message_is_a_training_example(name):
     seen = sorted({message for message in set_messages(name) if folded(message) in TRAINING})
     assert not seen, f"{len(seen)} messages of tests/{name} are training examples: {seen[:10]}"
+
+
+@pytest.mark.parametrize("name", ["crisis_messages.txt", "ordinary_messages.txt"])
+def test_no_safety_net_test_message_is_a_training_example(name):
+    """tests/data is written fresh for the test (issue 2), so the net is not scored on memory."""
+    lines = (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+    seen = sorted({line.strip() for line in lines if line.strip() and folded(line) in TRAINING})
+    assert not seen, f"{len(seen)} lines of tests/data/{name} are training examples: {seen[:10]}"
