@@ -107,6 +107,22 @@ def _answer_from_things(found: List[Found], reply: Words) -> Optional[str]:
     return NO
 
 
+@lru_cache(maxsize=None)
+def _question_openers() -> Dict[Tuple[str, ...], str]:
+    return phrase_table([("question", load_lexicon("answers")["question_openers"])])
+
+
+def is_question(text: str) -> bool:
+    """A question mark, or a clause that opens with a question word ("can I have
+    TMS with a shunt", "I have a shunt, does that matter")."""
+    if "?" in (text or ""):
+        return True
+    reply = _read(text)
+    opens_clause = lambda at: at == 0 or reply.clauses[at - 1] != reply.clauses[at]  # noqa: E731
+    return any(opens_clause(item.start)
+               for item in find_phrases(reply.words, _question_openers()))
+
+
 def parse_skip(text: str, intent: Optional[str]) -> bool:
     """True when the reply asks to skip: the skip intent or a skip phrase, whatever
     else it says (callers first look for an answer in it)."""

@@ -4,19 +4,32 @@ Every answer arrives as the text of the reply (domain/checklist.yml maps each sl
 from the text only while the form asks for it). Each slot has a kind that says how
 to read it; a reply that is not an answer is re-asked with a hint, and after
 SKIP_OFFER_AFTER misses in a row the person is offered to skip the question.
+
+Statements the classifier files under an FAQ topic ("I have epilepsy" reads as a
+question about who cannot have TMS) reach the form too. Read as an answer when they
+give one; a question, or a statement that answers nothing, is handed back: the form
+rejects the turn, the FAQ rules answer it, and the question is asked again, with no
+hint and no miss counted.
 """
 
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer_parsing import NOT_APPLICABLE, parse_age, parse_yes_no
+from actions.answer_parsing import NOT_APPLICABLE, is_question, parse_age, parse_yes_no
 from actions.checklist_outcome import CHECKLIST_SLOTS, clear_answers
 from actions.medications import count_medications
 
 SKIP_OFFER_AFTER = 2
+FORM = "candidacy_form"
+# FAQ topics that first-person answers are often filed under (domain/checklist.yml
+# maps them to the checklist's slots).
+ANSWER_BEARING_FAQ_INTENTS = {
+    "ask_contraindications", "ask_side_effects", "ask_medication_therapy",
+    "ask_why_meds_fail", "ask_who_benefits", "ask_session_experience",
+}
 
 # slot kind -> reader of (text, intent, slot). The words of the reply decide before
 # the intent (a button payload has no words), and the slot lets a question read its
@@ -50,7 +63,10 @@ class ValidateCandidacyForm(FormValidationAction):
             # None is not a reply: it is an answer forgotten by action_reset_checklist.
             if slot not in SLOT_KINDS or raw is None:
                 continue
-            value = read_answer(slot, raw, intent)
+            faq_topic = intent in ANSWER_BEARING_FAQ_INTENTS
+            value = None if faq_topic and is_question(str(raw)) else read_answer(slot, raw, intent)
+            if value is None and faq_topic:
+                return [SlotSet(slot, None), ActionExecutionRejected(FORM)]
             if value is None:
                 events += self._reject(slot, dispatcher, tracker)
                 continue

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa_sdk.events import (
+    ActionExecuted, ActionExecutionRejected, ActiveLoop, SlotSet, UserUttered,
+)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.candidacy_form import ActionResetChecklist, ValidateCandidacyForm
@@ -180,3 +182,40 @@ def test_reset_checklist_clears_every_answer():
     assert slot_values["checklist_retries"] == 0
     assert slot_values["checklist_outcome"] is None
     assert dispatcher.messages == []
+
+
+# Statements the NLU model files under an FAQ topic, typed as answers to the question.
+STATEMENTS_UNDER_FAQ_TOPICS = [
+    ("diagnosed_depression", "I've been diagnosed with depression", "ask_who_benefits", "yes"),
+    ("antidepressant_count", "i have never taken antidepressants", "ask_why_meds_fail", 0),
+    ("medication_side_effects", "I couldn't handle the side effects", "ask_side_effects", "yes"),
+    ("medication_side_effects", "they made me feel numb", "ask_session_experience", "yes"),
+    ("metal_in_head", "I have a cochlear implant", "ask_contraindications", "yes"),
+    ("metal_in_head", "I have braces on my teeth", "ask_contraindications", "no"),
+    ("heart_device", "I have a defibrillator", "ask_contraindications", "yes"),
+    ("seizure_history", "I have epilepsy", "ask_contraindications", "yes"),
+    ("seizure_history", "I had a seizure last year", "ask_contraindications", "yes"),
+    ("bipolar_disorder", "I have bipolar disorder", "ask_contraindications", "yes"),
+    ("pregnant", "I'm 12 weeks pregnant", "ask_contraindications", "yes"),
+]
+
+
+@pytest.mark.parametrize("slot, reply, intent, value", STATEMENTS_UNDER_FAQ_TOPICS)
+def test_a_statement_filed_under_an_faq_topic_answers_the_question(slot, reply, intent, value):
+    sent, events = validate(tracker_after_reply(slot, reply, intent))
+    assert SlotSet(slot, value) in events
+    assert sent == []
+
+
+@pytest.mark.parametrize("slot, reply, intent", [
+    ("seizure_history", "can I have TMS if I have epilepsy?", "ask_contraindications"),
+    ("metal_in_head", "I have a shunt, does that matter", "ask_contraindications"),
+    ("pregnant", "is it safe while pregnant", "ask_contraindications"),
+    ("tried_psychotherapy", "how long does a session last", "ask_session_experience"),
+])
+def test_an_faq_question_mid_checklist_goes_to_the_faq_answers_without_a_hint(slot, reply, intent):
+    sent, events = validate(tracker_after_reply(slot, reply, intent, retries=1))
+    assert ActionExecutionRejected("candidacy_form") in events, "the FAQ rules answer it"
+    assert SlotSet(slot, None) in events
+    assert sent == [], "no hint: the FAQ answer comes, then the question again"
+    assert not any(isinstance(e, dict) and e.get("name") == "checklist_retries" for e in events)
