@@ -122,13 +122,18 @@ def relayed_server(cluster):
     relay.cut()
 
 
+def begin_checklist(server, name):
+    """A new conversation, three checklist turns in: its server's URL and sender id."""
+    url, sender = rasa_url(server.rasa_port), new_sender(name)
+    for text, expected in CHECKLIST[:3]:
+        assert expected in reply_texts(post(url, sender, text))[-1]
+    return url, sender
+
+
 def test_a_message_sent_while_the_database_is_away_is_answered_and_stored_once(
         cluster, relayed_server):
     server, relay = relayed_server
-    url = rasa_url(server.rasa_port)
-    sender = new_sender("outage")
-    for text, expected in CHECKLIST[:3]:
-        assert expected in reply_texts(post(url, sender, text))[-1]
+    url, sender = begin_checklist(server, "outage")
 
     relay.cut()
     threading.Timer(OUTAGE_S, relay.restore).start()
@@ -148,10 +153,7 @@ def test_a_message_sent_while_the_database_is_away_is_answered_and_stored_once(
 def test_a_longer_outage_gets_an_apology_and_the_conversation_goes_on_afterwards(
         cluster, relayed_server):
     server, relay = relayed_server
-    url = rasa_url(server.rasa_port)
-    sender = new_sender("long-outage")
-    for text, expected in CHECKLIST[:3]:
-        assert expected in reply_texts(post(url, sender, text))[-1]
+    url, sender = begin_checklist(server, "long-outage")
 
     relay.cut()
     try:

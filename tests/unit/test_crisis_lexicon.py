@@ -94,7 +94,9 @@ def test_without_the_benign_context_the_same_words_are_a_crisis(lexicon, message
     "message",
     ["suicide", "suicide.", "Suicide!", "suicidal", "Suicidal...", "suicidal thoughts",
      "self harm", "self-harm", "kill myself", "I am suicidal", "feeling suicidal",
-     "I'm feeling suicidal again", "help, suicidal", "suicidal thoughts tonight"],
+     "I'm feeling suicidal again", "help, suicidal", "suicidal thoughts tonight",
+     "crisis", "I am in crisis", "im having a crisis", "mental health crisis", "crisis line",
+     "i'm in a crisis right now, i don't know what to do"],
 )
 def test_a_message_that_is_only_crisis_words_is_a_crisis(lexicon, message):
     """A bare "suicide" or "suicidal" must reach the crisis reply, not the fallback or an FAQ."""
@@ -105,7 +107,9 @@ def test_a_message_that_is_only_crisis_words_is_a_crisis(lexicon, message):
     "message",
     ["can TMS help with suicidal thoughts?", "does tms help suicidal people",
      "is tms used for suicidal depression", "what about suicide risk with antidepressants?",
-     "my doctor asked if I ever had suicidal thoughts, I haven't"],
+     "my doctor asked if I ever had suicidal thoughts, I haven't",
+     "the housing crisis is awful", "im having a midlife crisis lol",
+     "the crisis team helped me last year"],
 )
 def test_crisis_words_inside_a_question_stay_a_question(lexicon, message):
     """The whole-message entries match only a whole message, so FAQ questions keep their answer."""
